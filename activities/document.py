@@ -1,0 +1,59 @@
+"""The document activity: the incident record and, on resolution, the incident report.
+
+``<id>.json`` is the record (the incident view with its whole timeline), rewritten
+at each documented step; ``<id>.md`` is the post-incident report, written once the
+incident is resolved. Both are written atomically, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from temporalio import activity
+
+from activities.rendering import TEMPLATES
+from workflows import contract
+from workflows.models import DocumentRequest, DocumentResult, IncidentView
+
+
+class Documenter:
+    def __init__(self, reports: Path) -> None:
+        self.reports = reports
+        reports.mkdir(parents=True, exist_ok=True)
+
+    @activity.defn(name=contract.DOCUMENT_INCIDENT)
+    async def document_incident(self, request: DocumentRequest) -> DocumentResult:
+        incident = request.incident
+        record = self._write(f"{incident.id}.json", incident.model_dump_json(indent=2))
+        report = None
+        if request.final:
+            report = self._write(f"{incident.id}.md", render_report(incident))
+        return DocumentResult(record=str(record), report=str(report) if report else None)
+
+    def _write(self, name: str, text: str) -> Path:
+        path = self.reports / name
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def render_report(incident: IncidentView) -> str:
+    """The post-incident report in Markdown: summary, metrics, people, timeline."""
+    ack = incident.acknowledged_at or _first(incident, "acknowledged")
+    involved = list(dict.fromkeys(
+        [p.person for p in incident.paged]
+        + [e.actor for e in incident.timeline if e.actor not in ("runbook", "api", "email")]
+    ))
+    return TEMPLATES.get_template("report.md").render(
+        incident=incident,
+        time_to_ack=(ack - incident.created_at) if ack else None,
+        time_to_resolve=(incident.resolved_at - incident.created_at) if incident.resolved_at else None,
+        tiers_reached=sorted({p.tier for p in incident.paged}),
+        involved=involved,
+    )
+
+
+def _first(incident: IncidentView, kind: str):
+    return next((e.at for e in incident.timeline if e.kind == kind), None)

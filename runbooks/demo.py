@@ -1,0 +1,24 @@
+"""A three-tier ladder with 10-second timeouts: watch a whole escalation in under a minute."""
+
+from datetime import timedelta
+
+from workflows.models import Incident
+from workflows.runbook import PlanSpec, Runbook, TierSpec
+
+TEN_SECONDS = timedelta(seconds=10)
+
+
+class DemoRunbook(Runbook):
+    name = "demo"
+    description = "Three tiers, 10 seconds each, for trying the product and for checks."
+    auto_match = False
+
+    def plan(self, incident: Incident) -> PlanSpec:
+        return PlanSpec(
+            tiers=[
+                TierSpec("first-line", ("person:alice",), TEN_SECONDS),
+                TierSpec("team-lead", ("person:bob",), TEN_SECONDS),
+                TierSpec("management", ("person:carol",), TEN_SECONDS),
+            ],
+            management=("person:carol",),
+        )

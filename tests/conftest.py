@@ -1,0 +1,104 @@
+"""Shared fixtures: a time-skipping Temporal server for the whole session, and helpers
+to open incidents against it with the real activities writing into a temp folder."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateStage
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from escalate.incidents import prepare, start
+from escalate.servers import binary, register_search_attributes
+from escalate.settings import RUNBOOKS_DIR, Settings
+from runbooks import REGISTRY
+from runbooks.directory import load_directory
+from worker import build_worker
+from workflows.models import IncidentRequest
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary("temporal-test-server"),
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture(scope="session")
+def directory():
+    return load_directory(RUNBOOKS_DIR / "directory.yaml")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, task_queue=f"test-{uuid.uuid4()}")
+
+
+class Outbox:
+    """The emails the real notify activity wrote, read back the way a test needs them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def messages(self) -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted(self.folder.glob("*.json"))]
+
+    def recipients(self) -> list[str]:
+        return [m["personalizations"][0]["to"][0]["email"] for m in self.messages()]
+
+
+@pytest.fixture
+def outbox(settings: Settings) -> Outbox:
+    return Outbox(settings.outbox)
+
+
+class Incidents:
+    """Opens incidents on the test server, as the API would."""
+
+    def __init__(self, env: WorkflowEnvironment, settings: Settings, directory) -> None:
+        self.env, self.settings, self.directory = env, settings, directory
+        self.opened: list = []
+
+    async def open(self, runbook: str | None = "demo", severity: str = "SEV2",
+                   service: str = "checkout", title: str = "Checkout is failing", **fields):
+        request = IncidentRequest(title=title, severity=severity, service=service,
+                                  runbook=runbook, **fields)
+        data = prepare(request, REGISTRY, self.directory)
+        handle = await start(self.env.client, data, self.settings.task_queue)
+        self.opened.append(handle)
+        return handle
+
+    async def close(self) -> None:
+        """Terminate what a test left running: on the shared time-skipping server an
+        orphan's due timer would hold up time skipping for every later test."""
+        for handle in self.opened:
+            description = await handle.describe()
+            if description.status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("test finished")
+
+
+@pytest.fixture
+async def incidents(env, settings, directory) -> AsyncIterator[Incidents]:
+    opened = Incidents(env, settings, directory)
+    async with build_worker(env.client, settings):
+        yield opened
+        await opened.close()
+
+
+async def update(handle, method, arg):
+    """Send an update and wait for its result.
+
+    The time-skipping server does not answer an update sent with wait-for-completed
+    (it times out), so wait for acceptance first, then poll for the outcome.
+    """
+    accepted = await handle.start_update(method, arg, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    return await accepted.result()

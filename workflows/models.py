@@ -1,0 +1,230 @@
+"""Domain models shared by the API, the workflows and the activities.
+
+They cross Temporal through the pydantic data converter, so the rule for every
+model here is: only ever add *optional* fields. A field removed or made
+required breaks the histories of incidents that are already running.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# A service name, label key or person/team id: short, lowercase, URL- and query-safe.
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+
+MAX_LABELS = 32
+MIN_ACK_TIMEOUT = timedelta(seconds=1)
+MAX_ACK_TIMEOUT = timedelta(days=7)
+
+
+class Model(BaseModel):
+    """Base for every model: unknown fields are refused rather than dropped silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Severity(StrEnum):
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+    SEV4 = "SEV4"
+
+
+class State(StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+def _check_labels(labels: dict[str, str]) -> dict[str, str]:
+    if len(labels) > MAX_LABELS:
+        raise ValueError(f"at most {MAX_LABELS} labels are allowed, got {len(labels)}")
+    for key, value in labels.items():
+        if not 1 <= len(key) <= 64 or len(value) > 256:
+            raise ValueError(f"label {key[:64]!r}: keys are 1-64 and values 0-256 characters")
+    return labels
+
+
+class IncidentRequest(Model):
+    """What a caller sends to open an incident."""
+
+    title: ShortText
+    severity: Severity
+    service: Slug
+    description: LongText = ""
+    dedup_key: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    runbook: Slug | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    _labels = field_validator("labels")(_check_labels)
+
+
+class Incident(Model):
+    """An incident as it was opened: immutable facts, the workflow's input."""
+
+    id: Slug
+    title: ShortText
+    severity: Severity
+    service: Slug
+    description: LongText = ""
+    dedup_key: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime
+
+    _labels = field_validator("labels")(_check_labels)
+
+
+class Person(Model):
+    """Someone who can be paged. ``timezone`` is an IANA name such as ``Europe/Paris``."""
+
+    id: Slug
+    name: ShortText
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    timezone: str = "UTC"
+
+
+class Team(Model):
+    id: Slug
+    name: ShortText
+    members: list[Slug] = Field(min_length=1)
+
+
+class Tier(Model):
+    """One escalation level, resolved to people and frozen when the incident starts."""
+
+    number: int = Field(ge=1, le=50)
+    name: ShortText
+    targets: list[Person] = Field(min_length=1)
+    ack_timeout: timedelta
+
+    @field_validator("ack_timeout")
+    @classmethod
+    def _bounded_timeout(cls, value: timedelta) -> timedelta:
+        if not MIN_ACK_TIMEOUT <= value <= MAX_ACK_TIMEOUT:
+            raise ValueError("ack_timeout must be between 1 second and 7 days")
+        return value
+
+
+class IncidentPlan(Model):
+    """Everything a running incident depends on, frozen at its start.
+
+    Editing a runbook or the directory later never changes an incident that is
+    already running: it executes from this snapshot.
+    """
+
+    runbook: Slug
+    tiers: list[Tier] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=5)
+    stakeholders: list[Person] = Field(default_factory=list)
+    management: list[Person] = Field(default_factory=list)
+    stakeholder_interval: timedelta | None = None
+    responders: dict[str, Person] = Field(default_factory=dict)
+
+    def tier(self, name: str) -> Tier:
+        """The tier called ``name``; a runbook asking for a tier it did not plan is a bug."""
+        for tier in self.tiers:
+            if tier.name == name:
+                return tier
+        raise KeyError(f"runbook {self.runbook!r} has no tier named {name!r}")
+
+
+class IncidentInput(Model):
+    """The incident workflow's single input."""
+
+    incident: Incident
+    plan: IncidentPlan
+
+
+class TimelineEntry(Model):
+    at: datetime
+    kind: str
+    actor: str
+    detail: str = ""
+
+
+class Page(Model):
+    person: str
+    tier: int
+    at: datetime
+
+
+class TierRef(Model):
+    number: int
+    name: str
+
+
+class IncidentView(Model):
+    """What a query returns and every update answers with."""
+
+    id: str
+    title: str
+    severity: Severity
+    service: str
+    description: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    dedup_key: str | None = None
+    runbook: str
+    state: State
+    tier: TierRef | None = None
+    paged: list[Page] = Field(default_factory=list)
+    created_at: datetime
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    exhausted: bool = False
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+class ResponderAction(Model):
+    """The body of acknowledge, resolve and escalate."""
+
+    responder: Slug
+    note: Annotated[str, StringConstraints(max_length=2_000)] | None = None
+
+
+class Note(Model):
+    author: Slug
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+
+
+class NotificationKind(StrEnum):
+    PAGE = "page"
+    STAKEHOLDER = "stakeholder"
+    EXHAUSTED = "exhausted"
+
+
+class Notification(Model):
+    """One email to one person. ``id`` is deterministic, so a retry is recognised."""
+
+    id: str
+    kind: NotificationKind
+    incident: IncidentView
+    recipient: Person
+    tier: TierRef | None = None
+    message: str = ""
+    previously_paged: list[str] = Field(default_factory=list)
+
+
+class NotificationResult(Model):
+    id: str
+    delivered: bool
+    where: str = ""
+
+
+class DocumentRequest(Model):
+    """Ask the document activity to write the incident record (and, when final, the report)."""
+
+    incident: IncidentView
+    final: bool = False
+
+
+class DocumentResult(Model):
+    record: str
+    report: str | None = None

@@ -1,0 +1,124 @@
+"""The runtime state of one incident, kept apart from the policy that drives it.
+
+``IncidentRecord`` is plain Python: it knows the lifecycle rules (who may
+acknowledge what, when) and keeps the timeline, but it never talks to Temporal.
+The workflow owns one and passes it the time (``workflow.now()``) explicitly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from workflows.models import (
+    Incident,
+    IncidentPlan,
+    IncidentView,
+    Page,
+    Person,
+    State,
+    Tier,
+    TierRef,
+    TimelineEntry,
+)
+
+
+class ActionRejected(ValueError):
+    """An action that does not apply to the incident as it is now (the API answers 409)."""
+
+
+class UnknownResponder(ValueError):
+    """A responder who is not in the incident's directory snapshot (the API answers 422)."""
+
+
+class IncidentRecord:
+    def __init__(self, incident: Incident, plan: IncidentPlan) -> None:
+        self.incident = incident
+        self.plan = plan
+        self.state = State.TRIGGERED
+        self.tier: TierRef | None = None
+        self.paged: list[Page] = []
+        self.timeline: list[TimelineEntry] = []
+        self.acknowledged_by: str | None = None
+        self.acknowledged_at: datetime | None = None
+        self.resolved_by: str | None = None
+        self.resolved_at: datetime | None = None
+        self.exhausted = False
+
+    # -- lifecycle rules, used by the update validators and handlers -------------
+
+    def responder(self, person_id: str) -> Person:
+        person = self.plan.responders.get(person_id)
+        if person is None:
+            raise UnknownResponder(f"responder {person_id!r} is not in the directory")
+        return person
+
+    def check_acknowledge(self, person_id: str) -> None:
+        self.responder(person_id)
+        if self.state is State.RESOLVED:
+            raise ActionRejected(f"incident already resolved by {self.resolved_by}")
+        if self.state is State.ACKNOWLEDGED:
+            raise ActionRejected(f"incident already acknowledged by {self.acknowledged_by}")
+
+    def check_open(self, person_id: str) -> None:
+        """Resolve and escalate apply to any incident that is not resolved yet."""
+        self.responder(person_id)
+        if self.state is State.RESOLVED:
+            raise ActionRejected(f"incident already resolved by {self.resolved_by}")
+
+    def acknowledge(self, person_id: str, at: datetime, note: str | None) -> None:
+        self.state = State.ACKNOWLEDGED
+        self.acknowledged_by, self.acknowledged_at = person_id, at
+        self.add(at, "acknowledged", person_id, note or "")
+
+    def resolve(self, person_id: str, at: datetime, note: str | None) -> None:
+        self.state = State.RESOLVED
+        self.resolved_by, self.resolved_at = person_id, at
+        self.add(at, "resolved", person_id, note or "")
+
+    def reopen_for_escalation(self) -> None:
+        """An acknowledged incident that someone escalates goes back to triggered."""
+        self.state = State.TRIGGERED
+        self.acknowledged_by = self.acknowledged_at = None
+
+    # -- documentation --------------------------------------------------------
+
+    def add(self, at: datetime, kind: str, actor: str, detail: str = "") -> None:
+        self.timeline.append(TimelineEntry(at=at, kind=kind, actor=actor, detail=detail))
+
+    def mark_paged(self, person: Person, tier: Tier, at: datetime) -> None:
+        self.paged.append(Page(person=person.id, tier=tier.number, at=at))
+        if self.tier is None or tier.number >= self.tier.number:
+            self.tier = TierRef(number=tier.number, name=tier.name)
+
+    def previously_paged(self) -> list[str]:
+        """Names of everyone paged so far, in order, without repeats (for the hand-off)."""
+        names: list[str] = []
+        for page in self.paged:
+            person = self.plan.responders.get(page.person)
+            name = person.name if person else page.person
+            if name not in names:
+                names.append(name)
+        return names
+
+    def view(self) -> IncidentView:
+        incident = self.incident
+        return IncidentView(
+            id=incident.id,
+            title=incident.title,
+            severity=incident.severity,
+            service=incident.service,
+            description=incident.description,
+            labels=incident.labels,
+            dedup_key=incident.dedup_key,
+            runbook=self.plan.runbook,
+            state=self.state,
+            tier=self.tier,
+            paged=list(self.paged),
+            created_at=incident.created_at,
+            acknowledged_by=self.acknowledged_by,
+            acknowledged_at=self.acknowledged_at,
+            resolved_by=self.resolved_by,
+            resolved_at=self.resolved_at,
+            exhausted=self.exhausted,
+            timeline=list(self.timeline),
+        )

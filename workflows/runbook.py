@@ -1,0 +1,148 @@
+"""The runbook authoring API: what a module in ``runbooks/`` builds on.
+
+A runbook has two halves:
+
+* ``plan(incident)`` is *policy*: which tiers exist for this incident, who is in
+  each (``person:<id>`` / ``team:<id>``) and how long each waits for an
+  acknowledgement. It runs once, when the incident is opened; its result is
+  resolved against the directory and frozen into the workflow's input, so a
+  later edit of the runbook or the directory never changes a running incident.
+* ``run(esc)`` is the *scenario*: durable Python that drives the escalation
+  with the primitives of :class:`workflows.escalation.Escalation`. It runs
+  inside the workflow, so it must be deterministic (no I/O, no clock, no
+  randomness) and any change to its logic must keep running incidents
+  replayable (``workflow.patched``; the replay test in CI catches the rest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from workflows.models import Incident, IncidentPlan, Person, Severity, Tier
+
+if TYPE_CHECKING:
+    from runbooks.directory import Directory
+    from workflows.escalation import Escalation
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """One tier as a runbook declares it, before the directory resolves it."""
+
+    name: str
+    targets: tuple[str, ...]
+    ack_timeout: timedelta
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    tiers: list[TierSpec]
+    repeat: int = 0
+    stakeholders: tuple[str, ...] = ()
+    management: tuple[str, ...] = ()
+    stakeholder_interval: timedelta | None = None
+
+
+def by_severity(minutes: Mapping[Severity, float], severity: Severity) -> timedelta:
+    """A timeout looked up by severity, e.g. ``by_severity({SEV1: 5, ...}, sev)``."""
+    return timedelta(minutes=minutes[severity])
+
+
+class Runbook:
+    """Base class of every runbook.
+
+    Class attributes:
+        name: how the API and the registry refer to it.
+        description: one line shown by ``escalate validate`` and in the docs.
+        services: match rule; an empty set matches every service.
+        severities: match rule; an empty set matches every severity.
+        auto_match: set False for a runbook that is only ever chosen by name.
+        sample_services: services ``escalate validate`` plans for, to reach branches.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    services: ClassVar[frozenset[str]] = frozenset()
+    severities: ClassVar[frozenset[Severity]] = frozenset()
+    auto_match: ClassVar[bool] = True
+    sample_services: ClassVar[tuple[str, ...]] = ("example",)
+
+    def plan(self, incident: Incident) -> PlanSpec:
+        raise NotImplementedError
+
+    async def run(self, esc: Escalation) -> None:
+        """The scenario. The default walks the tiers in order: a plain ladder."""
+        await esc.escalate()
+
+    def matches(self, incident: Incident) -> bool:
+        return (
+            self.auto_match
+            and (not self.services or incident.service in self.services)
+            and (not self.severities or incident.severity in self.severities)
+        )
+
+
+@dataclass
+class Registry:
+    """Runbooks by name, with the rule that picks one for an incident."""
+
+    default: str
+    runbooks: dict[str, Runbook] = field(default_factory=dict)
+
+    def register(self, *runbooks: Runbook) -> None:
+        for runbook in runbooks:
+            if runbook.name in self.runbooks:
+                raise ValueError(f"two runbooks are named {runbook.name!r}")
+            self.runbooks[runbook.name] = runbook
+
+    def get(self, name: str) -> Runbook:
+        try:
+            return self.runbooks[name]
+        except KeyError:
+            known = ", ".join(sorted(self.runbooks))
+            raise LookupError(f"no runbook named {name!r} (known: {known})") from None
+
+    def select(self, incident: Incident, requested: str | None = None) -> Runbook:
+        """The runbook named by the caller, else the first whose rules match, else the default."""
+        if requested:
+            return self.get(requested)
+        specific = (r for r in self.runbooks.values() if r.name != self.default)
+        return next((r for r in specific if r.matches(incident)), self.get(self.default))
+
+    def plan(
+        self, incident: Incident, directory: Directory, requested: str | None = None
+    ) -> IncidentPlan:
+        """Choose the runbook and freeze its plan for this incident.
+
+        Raises:
+            LookupError: ``requested`` names no runbook.
+            runbooks.directory.DirectoryError: the plan names someone unknown.
+        """
+        runbook = self.select(incident, requested)
+        spec = runbook.plan(incident)
+        tiers = [
+            Tier(number=i, name=t.name, targets=_people(directory, t.targets),
+                 ack_timeout=t.ack_timeout)
+            for i, t in enumerate(spec.tiers, start=1)
+        ]
+        return IncidentPlan(
+            runbook=runbook.name,
+            tiers=tiers,
+            repeat=spec.repeat,
+            stakeholders=_people(directory, spec.stakeholders),
+            management=_people(directory, spec.management),
+            stakeholder_interval=spec.stakeholder_interval,
+            responders={p.id: p for p in directory.people},
+        )
+
+
+def _people(directory: Directory, refs: Iterable[str]) -> list[Person]:
+    """Resolve references to people, in order, each person once."""
+    people: dict[str, Person] = {}
+    for ref in refs:
+        for person in directory.resolve(ref):
+            people.setdefault(person.id, person)
+    return list(people.values())
