@@ -9,6 +9,7 @@ the final documentation once the incident is resolved.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -89,11 +90,10 @@ class IncidentWorkflow:
         self._record.reopen_for_escalation()
         self._esc.escalate_requested = True
         # Return once the scenario has acted on it, so the answer shows who is paged now.
-        try:
+        # If the scenario is busy the request stands and is acted on shortly.
+        with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: not self._esc.escalate_requested,
                                           timeout=timedelta(seconds=30))
-        except TimeoutError:
-            pass  # the scenario is busy; the request stands and is acted on shortly
         return self._record.view()
 
     @escalate.validator

@@ -1,0 +1,64 @@
+"""Turning Temporal's failures into HTTP answers: never a 500 with a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from temporalio.client import RPCError, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCStatusCode
+
+log = logging.getLogger("escalate.api")
+
+# Error responses every incident route may give, for the OpenAPI document.
+ERROR_MODEL = {"content": {"application/json": {"example": {"detail": "a readable reason"}}}}
+INCIDENT_ERRORS = {
+    401: {"description": "Missing API key", **ERROR_MODEL},
+    403: {"description": "API key not accepted", **ERROR_MODEL},
+    404: {"description": "No such incident", **ERROR_MODEL},
+    503: {"description": "Temporal cannot be reached", **ERROR_MODEL},
+}
+ACTION_ERRORS = {
+    **INCIDENT_ERRORS,
+    409: {"description": "The action no longer applies", **ERROR_MODEL},
+    422: {"description": "Invalid fields or unknown responder", **ERROR_MODEL},
+}
+
+_UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                RPCStatusCode.CANCELLED}
+
+
+def update_failure(err: WorkflowUpdateFailedError) -> HTTPException:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == "UnknownResponder":
+        return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, cause.message)
+    if isinstance(cause, ApplicationError):
+        return HTTPException(status.HTTP_409_CONFLICT, cause.message)
+    return HTTPException(status.HTTP_409_CONFLICT, str(cause or err))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RPCError)
+    async def _rpc(_: Request, err: RPCError) -> JSONResponse:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return JSONResponse({"detail": "no such incident"}, status.HTTP_404_NOT_FOUND)
+        if err.status in _UNAVAILABLE:
+            return JSONResponse({"detail": "Temporal cannot be reached; try again shortly"},
+                                status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+        log.warning("Temporal refused a call: %s %s", err.status, err.message)
+        return JSONResponse({"detail": f"Temporal refused the call: {err.message}"},
+                            status.HTTP_502_BAD_GATEWAY)
+
+    @app.exception_handler(WorkflowQueryFailedError)
+    async def _query(_: Request, err: WorkflowQueryFailedError) -> JSONResponse:
+        return JSONResponse({"detail": f"the incident could not be read: {err}"},
+                            status.HTTP_503_SERVICE_UNAVAILABLE)
+
+    @app.exception_handler(RuntimeError)
+    async def _runtime(_: Request, err: RuntimeError) -> JSONResponse:
+        # The SDK raises RuntimeError("Failed client connect ...") when the server is down.
+        log.warning("request failed: %s", err)
+        return JSONResponse({"detail": "Temporal cannot be reached; try again shortly"},
+                            status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})

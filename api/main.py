@@ -1,0 +1,39 @@
+"""The FastAPI application: ``escalate api`` serves ``create_app()``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.limits import BodyLimit
+from api.routes import health, incidents
+from api.temporal import TemporalConnection
+from escalate.settings import Settings, get_settings
+from escalate.validate import validated_directory
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.directory = validated_directory(settings)
+        app.state.temporal = TemporalConnection(settings)
+        yield
+
+    app = FastAPI(
+        title="Escalation Runbooks",
+        version="1.0",
+        description="Open incidents, follow them and act on them. Every incident is a "
+                    "durable Temporal workflow driven by a runbook.",
+        lifespan=lifespan,
+    )
+    app.include_router(incidents.router)
+    app.include_router(health.router)
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,132 @@
+"""``/api/incidents``: open, read and act on incidents."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, status
+from pydantic import BaseModel
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+
+from api.deps import ApiKey, ClientDep, DirectoryDep, SettingsDep
+from api.errors import ACTION_ERRORS, INCIDENT_ERRORS, update_failure
+from escalate.incidents import prepare, start
+from escalate.settings import Settings
+from runbooks import REGISTRY
+from runbooks.directory import DirectoryError
+from workflows import contract
+from workflows.incident import IncidentWorkflow
+from workflows.models import IncidentRequest, IncidentView, Note, ResponderAction, State
+
+router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+
+RPC_TIMEOUT = timedelta(seconds=10)
+IdempotencyKey = Annotated[str | None, Header(max_length=128, description=(
+    "Optional: a retried request with the same key is applied once"))]
+
+
+class IncidentCreated(BaseModel):
+    id: str
+    state: State
+    runbook: str
+    url: str
+    temporal_ui_url: str
+
+
+def links(settings: Settings, incident_id: str) -> dict[str, str]:
+    workflow = contract.workflow_id(incident_id)
+    return {
+        "url": f"{settings.public_url}/api/incidents/{incident_id}",
+        "temporal_ui_url": f"{settings.temporal_ui_url}/namespaces/"
+                           f"{settings.temporal_namespace}/workflows/{workflow}",
+    }
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=IncidentCreated,
+             responses={**INCIDENT_ERRORS, 422: ACTION_ERRORS[422]})
+async def open_incident(request: IncidentRequest, client: ClientDep, settings: SettingsDep,
+                        directory: DirectoryDep, _: ApiKey) -> IncidentCreated:
+    """Open an incident: pick its runbook, freeze its plan, start its workflow."""
+    try:
+        data = prepare(request, REGISTRY, directory)
+    except (LookupError, DirectoryError) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    await start(client, data, settings.task_queue)
+    return IncidentCreated(id=data.incident.id, state=State.TRIGGERED, runbook=data.plan.runbook,
+                           **links(settings, data.incident.id))
+
+
+@router.get("/{incident_id}", response_model=IncidentView, responses=INCIDENT_ERRORS)
+async def read_incident(incident_id: str, client: ClientDep, _: ApiKey) -> IncidentView:
+    """The incident as its workflow sees it now, with its whole timeline."""
+    return await _handle(client, incident_id).query(IncidentWorkflow.incident,
+                                                    rpc_timeout=RPC_TIMEOUT)
+
+
+async def _act(client, directory, incident_id: str, method, action: BaseModel,
+               responder: str, update_id: str | None) -> IncidentView:
+    if directory.person(responder) is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"responder {responder!r} is not in the directory")
+    try:
+        return await _handle(client, incident_id).execute_update(
+            method, action, id=update_id, rpc_timeout=RPC_TIMEOUT)
+    except WorkflowUpdateFailedError as err:
+        raise update_failure(err) from None
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentView, responses=ACTION_ERRORS)
+async def acknowledge(incident_id: str, action: ResponderAction, client: ClientDep,
+                      directory: DirectoryDep, _: ApiKey,
+                      idempotency_key: IdempotencyKey = None) -> IncidentView:
+    """Acknowledge: stops the escalation."""
+    return await _act(client, directory, incident_id, IncidentWorkflow.acknowledge, action,
+                      action.responder, idempotency_key)
+
+
+@router.post("/{incident_id}/resolve", response_model=IncidentView, responses=ACTION_ERRORS)
+async def resolve(incident_id: str, action: ResponderAction, client: ClientDep,
+                  directory: DirectoryDep, _: ApiKey,
+                  idempotency_key: IdempotencyKey = None) -> IncidentView:
+    """Resolve: ends the incident and writes its report."""
+    return await _act(client, directory, incident_id, IncidentWorkflow.resolve, action,
+                      action.responder, idempotency_key)
+
+
+@router.post("/{incident_id}/escalate", response_model=IncidentView, responses=ACTION_ERRORS)
+async def escalate(incident_id: str, action: ResponderAction, client: ClientDep,
+                   directory: DirectoryDep, _: ApiKey,
+                   idempotency_key: IdempotencyKey = None) -> IncidentView:
+    """Escalate now: page the next tier without waiting for the timeout."""
+    return await _act(client, directory, incident_id, IncidentWorkflow.escalate, action,
+                      action.responder, idempotency_key)
+
+
+@router.post("/{incident_id}/notes", response_model=IncidentView, responses=ACTION_ERRORS)
+async def add_note(incident_id: str, note: Note, client: ClientDep, directory: DirectoryDep,
+                   _: ApiKey) -> IncidentView:
+    """Add a note to the timeline; it travels with every later page (the hand-off)."""
+    if directory.person(note.author) is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"author {note.author!r} is not in the directory")
+    handle = _handle(client, incident_id)
+    before = _count(await handle.query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT), note)
+    await handle.signal(IncidentWorkflow.add_note, note, rpc_timeout=RPC_TIMEOUT)
+    # A signal is applied by the next workflow task: read until the note shows.
+    for _ in range(50):
+        view = await handle.query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT)
+        if _count(view, note) > before:
+            break
+        await asyncio.sleep(0.1)
+    return view
+
+
+def _count(view: IncidentView, note: Note) -> int:
+    return sum(e.kind == "note" and e.actor == note.author and e.detail == note.text
+               for e in view.timeline)
+
+
+def _handle(client, incident_id: str) -> WorkflowHandle:
+    return client.get_workflow_handle(contract.workflow_id(incident_id))
