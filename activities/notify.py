@@ -84,7 +84,6 @@ class Notifier:
             "note": note,
             "incident": incident,
             "links": links,
-            "incident_url": f"{self.public_url}/incidents/{incident.id}",
             "notes": [e for e in incident.timeline if e.kind == "note"],
         }
 

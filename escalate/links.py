@@ -38,7 +38,8 @@ class LinkSigner:
     def _serializer(self, action: str) -> URLSafeTimedSerializer:
         if action not in ACTIONS:
             raise LinkError(f"unknown action {action!r}")
-        return URLSafeTimedSerializer(self._secrets, salt=f"incident-{action}")
+        # itsdangerous signs with the *last* key of the list and verifies with all.
+        return URLSafeTimedSerializer(self._secrets[::-1], salt=f"incident-{action}")
 
     def sign(self, incident: str, responder: str, action: str) -> str:
         return self._serializer(action).dumps({"i": incident, "r": responder})

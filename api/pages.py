@@ -1,0 +1,45 @@
+"""Server-rendered HTML: one Jinja2 environment, autoescaped, strict about undefined names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+# Pages that carry a token or act on an incident must not be cached, framed or
+# leak their address to another site.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+}
+
+
+def local_time(value: datetime | None, timezone: str = "UTC") -> str:
+    if value is None:
+        return "-"
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, timezone = ZoneInfo("UTC"), "UTC"
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
+
+
+PAGES = Environment(
+    loader=PackageLoader("api", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+PAGES.filters["local_time"] = local_time
+
+
+def render(template: str, status_code: int = 200, **context) -> HTMLResponse:
+    html = PAGES.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

@@ -1,0 +1,98 @@
+"""``/r/{token}``: the action links in responders' emails.
+
+GET only shows a confirmation page and never acts: mail scanners open every
+link (some run its script), so the action happens on the button's POST. The
+page has no script at all, so nothing can submit the form but a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import ClientDep, DirectoryDep
+from api.pages import local_time, render
+from escalate.links import LinkError, LinkSigner
+from workflows import contract
+from workflows.incident import IncidentWorkflow
+from workflows.models import ResponderAction
+
+router = APIRouter(tags=["action links"], include_in_schema=True)
+
+PAST = {"acknowledge": "Acknowledged", "resolve": "Resolved", "escalate": "Escalated"}
+METHODS = {"acknowledge": IncidentWorkflow.acknowledge, "resolve": IncidentWorkflow.resolve,
+           "escalate": IncidentWorkflow.escalate}
+PAGE = {"content": {"text/html": {}}}
+
+
+def _signer(request: Request) -> LinkSigner:
+    settings = request.app.state.settings
+    return LinkSigner(settings.link_secrets, settings.link_max_age)
+
+
+def _refuse(reason: str, code: int = status.HTTP_400_BAD_REQUEST) -> HTMLResponse:
+    return render("result.html", code, ok=False, incident=None, headline=reason,
+                  detail="Nothing was changed. Use the latest email, or open the incident another way.")
+
+
+@router.get("/r/{token}", response_class=HTMLResponse, responses={200: PAGE, 400: PAGE, 404: PAGE})
+async def confirm(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
+    """A confirmation page for the link's action. Changes nothing."""
+    try:
+        claim = _signer(request).verify(token)
+    except LinkError as exc:
+        return _refuse(str(exc).capitalize())
+    person = directory.person(claim.responder)
+    if person is None:
+        return _refuse("This link's responder is no longer in the directory", 403)
+    handle = client.get_workflow_handle(contract.workflow_id(claim.incident))
+    try:
+        incident = await handle.query(IncidentWorkflow.incident)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return _refuse("This incident no longer exists", 404)
+        raise
+    return render("confirm.html", action=claim.action, incident=incident, person=person)
+
+
+@router.post("/r/{token}", response_class=HTMLResponse,
+             responses={200: PAGE, 400: PAGE, 404: PAGE, 409: PAGE})
+async def perform(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
+    """Perform the link's action (the confirmation page's button)."""
+    try:
+        claim = _signer(request).verify(token)
+    except LinkError as exc:
+        return _refuse(str(exc).capitalize())
+    person = directory.person(claim.responder)
+    if person is None:
+        return _refuse("This link's responder is no longer in the directory", 403)
+    handle = client.get_workflow_handle(contract.workflow_id(claim.incident))
+    # The same link pressed twice is one update: Temporal returns the first result.
+    update_id = f"link-{claim.action}-" + hashlib.sha256(token.encode()).hexdigest()[:24]
+    try:
+        view = await handle.execute_update(METHODS[claim.action],
+                                           ResponderAction(responder=person.id), id=update_id)
+    except WorkflowUpdateFailedError as err:
+        incident = await handle.query(IncidentWorkflow.incident)
+        reason = getattr(err.cause, "message", str(err.cause))
+        return render("result.html", status.HTTP_409_CONFLICT, ok=False, incident=incident,
+                      headline=reason[:1].upper() + reason[1:], detail="")
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        incident = await handle.query(IncidentWorkflow.incident)
+        return render("result.html", status.HTTP_409_CONFLICT, ok=False, incident=incident,
+                      headline=f"Incident already resolved by {incident.resolved_by}", detail="")
+    return render("result.html", ok=True, incident=view,
+                  headline=f"{PAST[claim.action]} by {person.name} at "
+                           f"{local_time(_acted_at(view, claim.action), person.timezone)}",
+                  detail="")
+
+
+def _acted_at(view, action: str):
+    kinds = {"acknowledge": "acknowledged", "resolve": "resolved", "escalate": "escalation_requested"}
+    return next((e.at for e in reversed(view.timeline) if e.kind == kinds[action]), None)
