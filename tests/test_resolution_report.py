@@ -53,8 +53,8 @@ async def test_resolve_ends_workflow_and_writes_report(env, incidents, settings)
     assert kinds == ["triggered", "paged", "acknowledged", "resolved"]
     assert "| resolved | alice | rolled back |" in timeline
 
-    record = IncidentView.model_validate(json.loads((settings.reports / f"{view.id}.json").read_text()))
-    assert record == view
+    record = json.loads((settings.reports / f"{view.id}.json").read_text())
+    assert IncidentView.model_validate(record) == view
 
 
 async def test_report_exhausted_incident_before_resolution(env, incidents, settings):

@@ -69,7 +69,8 @@ async def test_update_stakeholders_every_30_minutes_until_resolved(env, incident
     rounds = [e.at - started for e in view.timeline if e.kind == "stakeholder_update"]
     assert len(rounds) == 3
     for number, elapsed in enumerate(rounds, start=1):
-        assert timedelta(minutes=30 * number) <= elapsed < timedelta(minutes=30 * number) + TASK_LATENCY
+        due = timedelta(minutes=30 * number)
+        assert due <= elapsed < due + TASK_LATENCY
 
     view = await update(handle, IncidentWorkflow.resolve, ResponderAction(responder="ivan"))
     assert view.state == State.RESOLVED

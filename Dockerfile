@@ -1,0 +1,13 @@
+# One image for the worker and the API; the command picks the role.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md worker.py ./
+COPY workflows workflows
+COPY activities activities
+COPY api api
+COPY runbooks runbooks
+COPY escalate escalate
+RUN pip install --no-cache-dir . && useradd --system escalate
+USER escalate
+ENV ENVIRONMENT=production
+CMD ["escalate", "worker"]
