@@ -4,7 +4,6 @@ early, never a tier skipped, and an acknowledgement stops the ladder."""
 from datetime import timedelta
 
 from conftest import update
-
 from workflows.incident import IncidentWorkflow
 from workflows.models import ResponderAction
 

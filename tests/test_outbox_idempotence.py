@@ -5,9 +5,9 @@ file, and the email carries untracked, signed links back to this deployment."""
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Outbox
 from temporalio.testing import ActivityEnvironment
 
+from conftest import Outbox
 from escalate.links import LinkSigner
 from escalate.settings import Settings
 from worker import build_activities

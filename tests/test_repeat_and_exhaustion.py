@@ -5,8 +5,8 @@ still be acknowledged); SEV3 goes round once. The specialist tier depends on the
 from datetime import timedelta
 
 import pytest
-from conftest import update
 
+from conftest import update
 from workflows.incident import IncidentWorkflow
 from workflows.models import ResponderAction, State
 

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 from conftest import update
-
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentView, ResponderAction, State
 

@@ -6,7 +6,6 @@ the incident is resolved."""
 from datetime import timedelta
 
 from conftest import update
-
 from workflows.incident import IncidentWorkflow
 from workflows.models import ResponderAction, State
 

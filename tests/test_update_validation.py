@@ -6,9 +6,9 @@ note added to the incident travels in the next tier's email."""
 from datetime import timedelta
 
 import pytest
-from conftest import update
 from temporalio.client import WorkflowUpdateFailedError
 
+from conftest import update
 from workflows.incident import IncidentWorkflow
 from workflows.models import Note, ResponderAction, State
 
