@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -56,7 +58,15 @@ async def run_worker(settings: Settings | None = None) -> None:
     mode = "SendGrid" if settings.sendgrid_api_key else f"outbox {settings.outbox}"
     log.info("worker polling %s on %s (email: %s)", settings.task_queue,
              settings.temporal_address, mode)
-    await build_worker(client, settings).run()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # Leaving the block shuts the worker down gracefully: running activities get
+    # to finish, and anything left is retried by another worker.
+    async with build_worker(client, settings, graceful_shutdown_timeout=timedelta(seconds=5)):
+        await stop.wait()
+    log.info("worker stopped")
 
 
 if __name__ == "__main__":

@@ -37,29 +37,47 @@ def dev_server_command(data_dir: Path, port: int, ui_port: int) -> list[str]:
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if port_in_use(port):
+            return
         time.sleep(0.2)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f} s")
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 class Supervisor:
-    """Keeps named child processes running until ``stop``."""
+    """Keeps named child processes running until ``stop``.
+
+    A child that keeps dying within seconds of its start is given up on, so a
+    broken configuration ends the stack with a message instead of a restart loop.
+    """
+
+    MAX_QUICK_RESTARTS = 5
 
     def __init__(self) -> None:
         self.commands: dict[str, list[str]] = {}
         self.children: dict[str, subprocess.Popen] = {}
+        self.started: dict[str, float] = {}
+        self.quick_restarts: dict[str, int] = {}
 
     def start(self, name: str, command: list[str]) -> None:
         self.commands[name] = command
+        self.started[name] = time.monotonic()
         self.children[name] = subprocess.Popen(command, env=os.environ.copy())
 
     def check(self) -> None:
         for name, child in list(self.children.items()):
-            if child.poll() is not None:
-                log.warning("%s exited with %s; restarting it", name, child.returncode)
-                self.start(name, self.commands[name])
+            if child.poll() is None:
+                continue
+            quick = time.monotonic() - self.started[name] < 10
+            self.quick_restarts[name] = self.quick_restarts.get(name, 0) + 1 if quick else 0
+            if self.quick_restarts[name] > self.MAX_QUICK_RESTARTS:
+                raise RuntimeError(f"{name} keeps exiting (last code {child.returncode}); giving up")
+            log.warning("%s exited with %s; restarting it", name, child.returncode)
+            self.start(name, self.commands[name])
 
     def stop(self) -> None:
         for child in reversed(list(self.children.values())):
@@ -92,6 +110,11 @@ def run_dev_stack(api_port: int = 8000) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     port = int(settings.temporal_address.rsplit(":", 1)[1])
     ui_port = int(settings.temporal_ui_url.rsplit(":", 1)[1])
+    busy = [p for p in (port, ui_port, api_port) if port_in_use(p)]
+    if busy:
+        print(f"port {busy[0]} on 127.0.0.1 is already in use (another `escalate dev`?)",
+              file=sys.stderr)
+        return 1
     supervisor = Supervisor()
     python = sys.executable
     try:
@@ -106,6 +129,9 @@ def run_dev_stack(api_port: int = 8000) -> int:
             supervisor.check()
     except KeyboardInterrupt:
         log.info("stopping")
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"escalate dev: {exc}", file=sys.stderr)
+        return 1
     finally:
         supervisor.stop()
     return 0
