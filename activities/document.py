@@ -25,11 +25,30 @@ class Documenter:
     @activity.defn(name=contract.DOCUMENT_INCIDENT)
     async def document_incident(self, request: DocumentRequest) -> DocumentResult:
         incident = request.incident
+        self._keep_earlier_incident(incident)
         record = self._write(f"{incident.id}.json", incident.model_dump_json(indent=2))
         report = None
         if request.final:
             report = self._write(f"{incident.id}.md", render_report(incident))
         return DocumentResult(record=str(record), report=str(report) if report else None)
+
+    def _keep_earlier_incident(self, incident: IncidentView) -> None:
+        """A dedup key reopened after resolution reuses the incident id: move the
+        earlier incident's files aside (suffixed with its opening time), never over them."""
+        record = self.reports / f"{incident.id}.json"
+        if not record.exists():
+            return
+        try:
+            earlier = IncidentView.model_validate_json(record.read_text(encoding="utf-8"))
+        except ValueError:
+            return
+        if earlier.created_at == incident.created_at:
+            return
+        stamp = earlier.created_at.strftime("%Y%m%dT%H%M%S")
+        for suffix in (".json", ".md"):
+            old = self.reports / f"{incident.id}{suffix}"
+            if old.exists():
+                os.replace(old, self.reports / f"{incident.id}.{stamp}{suffix}")
 
     def _write(self, name: str, text: str) -> Path:
         path = self.reports / name

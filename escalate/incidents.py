@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from runbooks.directory import Directory
 from workflows import contract
 from workflows.incident import IncidentWorkflow
-from workflows.models import Incident, IncidentInput, IncidentRequest, State
+from workflows.models import Incident, IncidentInput, IncidentRequest, IncidentView, State, Trigger
 from workflows.runbook import Registry
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: readable over the phone
@@ -20,6 +28,12 @@ _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: readable over
 
 def new_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+def dedup_id(dedup_key: str) -> str:
+    """The incident id every alert with this dedup key maps to while it is open."""
+    digest = hashlib.sha256(dedup_key.encode()).digest()
+    return "d" + base64.b32encode(digest).decode().lower()[:15]
 
 
 def prepare(request: IncidentRequest, registry: Registry, directory: Directory,
@@ -31,7 +45,7 @@ def prepare(request: IncidentRequest, registry: Registry, directory: Directory,
         runbooks.directory.DirectoryError: the runbook names someone not in the directory.
     """
     incident = Incident(
-        id=incident_id or new_id(),
+        id=incident_id or (dedup_id(request.dedup_key) if request.dedup_key else new_id()),
         created_at=datetime.now(UTC),
         **request.model_dump(exclude={"runbook"}),
     )
@@ -52,6 +66,7 @@ def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
             SearchAttributePair(contract.TIER, 0),
             SearchAttributePair(contract.RUNBOOK, plan.runbook),
         ]),
+        "memo": {"title": incident.title, "created_at": incident.created_at.isoformat()},
         "static_summary": f"{incident.severity} {incident.service}: {incident.title}"[:200],
         "static_details": f"Runbook **{plan.runbook}**, repeat {plan.repeat}\n\n{ladder}",
     }
@@ -59,3 +74,33 @@ def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
 
 async def start(client: Client, data: IncidentInput, task_queue: str) -> WorkflowHandle:
     return await client.start_workflow(IncidentWorkflow.run, data, **start_options(data, task_queue))
+
+
+async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
+                         source: str = "api") -> tuple[IncidentView, bool]:
+    """Open the incident, or record a repeat on the open one with the same id.
+
+    One round trip (update-with-start, conflict policy *use existing*): Temporal,
+    not a lookup table, decides whether the incident exists. Returns the view and
+    whether this call opened it. When it returns, the workflow has durably
+    accepted the alert.
+    """
+    incident = data.incident
+    trigger = Trigger(title=incident.title, description=incident.description,
+                      labels=incident.labels, source=source)
+    for attempt in range(3):
+        operation = WithStartWorkflowOperation(
+            IncidentWorkflow.run, data,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            **start_options(data, task_queue),
+        )
+        try:
+            view = await client.execute_update_with_start_workflow(
+                IncidentWorkflow.trigger, trigger, start_workflow_operation=operation)
+        except WorkflowUpdateFailedError:
+            # The open incident is resolved but its run has not closed yet: the
+            # next attempt finds it closed and opens a new incident.
+            await asyncio.sleep(0.2 * (attempt + 1))
+            continue
+        return view, view.repeats == 0
+    raise RuntimeError(f"incident {incident.id} kept refusing the alert")

@@ -107,3 +107,24 @@ async def test_unreachable_temporal_is_503_with_message(tmp_path):
     assert response.status_code == 503
     assert "Temporal cannot be reached" in response.json()["detail"]
     assert health.status_code == 503
+
+
+async def test_open_incident_with_same_dedup_key_returns_existing_with_200(api):
+    first = await api.post("/api/incidents", json={**DEMO, "dedup_key": "disk-full-db1"})
+    assert first.status_code == 201, first.text
+    repeat = await api.post("/api/incidents", json={**DEMO, "dedup_key": "disk-full-db1",
+                                                    "description": "now at 99 %"})
+    assert repeat.status_code == 200 and repeat.json()["id"] == first.json()["id"]
+    view = (await api.get(f"/api/incidents/{first.json()['id']}")).json()
+    assert view["repeats"] == 1 and view["description"] == "now at 99 %"
+    assert [e["kind"] for e in view["timeline"]].count("repeated") == 1
+
+
+async def test_open_incident_after_dedup_incident_resolved_opens_a_new_one(api):
+    first = (await api.post("/api/incidents", json={**DEMO, "dedup_key": "k-resolved"})).json()
+    resolved = await api.post(f"/api/incidents/{first['id']}/resolve", json={"responder": "alice"})
+    assert resolved.status_code == 200
+    again = await api.post("/api/incidents", json={**DEMO, "dedup_key": "k-resolved"})
+    assert again.status_code == 201
+    view = (await api.get(f"/api/incidents/{again.json()['id']}")).json()
+    assert view["state"] == "triggered" and view["repeats"] == 0

@@ -3,11 +3,12 @@
 A hostile title is escaped in the emails and the report, never rendered as markup."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from activities.document import Documenter
 from conftest import update
 from workflows.incident import IncidentWorkflow
-from workflows.models import IncidentView, ResponderAction, State
+from workflows.models import DocumentRequest, IncidentView, ResponderAction, Severity, State
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -95,3 +96,18 @@ def _duration(value: timedelta) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
+
+
+async def test_document_reopened_dedup_incident_keeps_earlier_report(tmp_path):
+    documenter = Documenter(tmp_path)
+    opened = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    earlier = IncidentView(id="dabc", title="Disk full", severity=Severity.SEV3, service="db",
+                           runbook="default", state=State.RESOLVED, created_at=opened)
+    later = earlier.model_copy(update={"created_at": opened + timedelta(days=1),
+                                       "state": State.TRIGGERED})
+    await documenter.document_incident(DocumentRequest(incident=earlier, final=True))
+    await documenter.document_incident(DocumentRequest(incident=later))
+    assert (tmp_path / "dabc.20260102T030405.md").exists()
+    assert (tmp_path / "dabc.20260102T030405.json").exists()
+    current = IncidentView.model_validate_json((tmp_path / "dabc.json").read_text())
+    assert current.created_at == later.created_at

@@ -21,6 +21,7 @@ ACKNOWLEDGE = "acknowledge"
 RESOLVE = "resolve"
 ESCALATE = "escalate"
 ADD_NOTE = "add_note"
+TRIGGER = "trigger"
 GET_INCIDENT = "incident"
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         IncidentView,
         Note,
         ResponderAction,
+        Trigger,
     )
     from workflows.record import IncidentRecord
 
@@ -102,6 +103,19 @@ class IncidentWorkflow:
         if not self._esc.waiting or self._esc.escalate_requested:
             raise ApplicationError("nothing to escalate to: the escalation has finished",
                                    type="ActionRejected", non_retryable=True)
+
+    @workflow.update(name=contract.TRIGGER)
+    def trigger(self, trigger: Trigger) -> IncidentView:
+        """Sent with the start (update-with-start) and with every repeat of the dedup key."""
+        self._record.trigger(trigger, workflow.now())
+        return self._record.view()
+
+    @trigger.validator
+    def _validate_trigger(self, trigger: Trigger) -> None:
+        if self._esc.resolved:
+            # The caller retries: this run is closing and the next alert opens a new one.
+            raise ApplicationError("incident already resolved", type="ActionRejected",
+                                   non_retryable=True)
 
     @workflow.signal(name=contract.ADD_NOTE)
     def add_note(self, note: Note) -> None:

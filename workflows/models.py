@@ -180,6 +180,21 @@ class IncidentView(Model):
     resolved_at: datetime | None = None
     exhausted: bool = False
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    repeats: int = 0
+
+
+class Trigger(Model):
+    """An alert for an incident: the one that opens it, or a repeat of the same dedup key.
+
+    A repeat carries the latest details (title, description, labels) into later pages.
+    """
+
+    title: ShortText
+    description: LongText = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    source: Slug = "api"
+
+    _labels = field_validator("labels")(_check_labels)
 
 
 class ResponderAction(Model):

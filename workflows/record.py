@@ -19,6 +19,7 @@ from workflows.models import (
     Tier,
     TierRef,
     TimelineEntry,
+    Trigger,
 )
 
 
@@ -43,6 +44,7 @@ class IncidentRecord:
         self.resolved_by: str | None = None
         self.resolved_at: datetime | None = None
         self.exhausted = False
+        self.triggers = 0
 
     # -- lifecycle rules, used by the update validators and handlers -------------
 
@@ -74,6 +76,18 @@ class IncidentRecord:
         self.state = State.RESOLVED
         self.resolved_by, self.resolved_at = person_id, at
         self.add(at, "resolved", person_id, note or "")
+
+    def trigger(self, trigger: Trigger, at: datetime) -> None:
+        """Count an alert; a repeat updates the details later pages carry."""
+        self.triggers += 1
+        if self.triggers == 1:
+            return
+        self.incident = self.incident.model_copy(update={
+            "title": trigger.title,
+            "description": trigger.description,
+            "labels": trigger.labels or self.incident.labels,
+        })
+        self.add(at, "repeated", trigger.source, f"alert repeated ({self.triggers - 1} so far)")
 
     def reopen_for_escalation(self) -> None:
         """An acknowledged incident that someone escalates goes back to triggered."""
@@ -121,4 +135,5 @@ class IncidentRecord:
             resolved_at=self.resolved_at,
             exhausted=self.exhausted,
             timeline=list(self.timeline),
+            repeats=max(self.triggers - 1, 0),
         )

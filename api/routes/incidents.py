@@ -6,14 +6,14 @@ import asyncio
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, status
+from fastapi import APIRouter, Header, HTTPException, Response, status
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ApiKey, ClientDep, DirectoryDep, SettingsDep
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS, update_failure
-from escalate.incidents import prepare, start
+from escalate.incidents import open_or_repeat, prepare, start
 from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import DirectoryError
@@ -46,17 +46,29 @@ def links(settings: Settings, incident_id: str) -> dict[str, str]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=IncidentCreated,
-             responses={**INCIDENT_ERRORS, 422: ACTION_ERRORS[422]})
-async def open_incident(request: IncidentRequest, client: ClientDep, settings: SettingsDep,
-                        directory: DirectoryDep, _: ApiKey) -> IncidentCreated:
-    """Open an incident: pick its runbook, freeze its plan, start its workflow."""
+             responses={200: {"model": IncidentCreated,
+                              "description": "An incident with this dedup_key is already open; "
+                                             "the repeat is recorded on its timeline"},
+                        **INCIDENT_ERRORS, 422: ACTION_ERRORS[422]})
+async def open_incident(request: IncidentRequest, response: Response, client: ClientDep,
+                        settings: SettingsDep, directory: DirectoryDep, _: ApiKey) -> IncidentCreated:
+    """Open an incident: pick its runbook, freeze its plan, start its workflow.
+
+    With a `dedup_key` that names an open incident, nothing new is opened: the repeat
+    is counted on the open incident (200) and its latest details go into later pages.
+    """
     try:
         data = prepare(request, REGISTRY, directory)
     except (LookupError, DirectoryError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    await start(client, data, settings.task_queue)
-    return IncidentCreated(id=data.incident.id, state=State.TRIGGERED, runbook=data.plan.runbook,
-                           **links(settings, data.incident.id))
+    if request.dedup_key is None:
+        await start(client, data, settings.task_queue)
+        return IncidentCreated(id=data.incident.id, state=State.TRIGGERED,
+                               runbook=data.plan.runbook, **links(settings, data.incident.id))
+    view, created = await open_or_repeat(client, data, settings.task_queue)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return IncidentCreated(id=view.id, state=view.state, runbook=view.runbook,
+                           **links(settings, view.id))
 
 
 @router.get("/{incident_id}", response_model=IncidentView, responses=INCIDENT_ERRORS)
