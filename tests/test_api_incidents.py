@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from api.main import create_app
@@ -128,3 +130,29 @@ async def test_open_incident_after_dedup_incident_resolved_opens_a_new_one(api):
     assert again.status_code == 201
     view = (await api.get(f"/api/incidents/{again.json()['id']}")).json()
     assert view["state"] == "triggered" and view["repeats"] == 0
+
+
+async def test_list_incidents_filters_by_state_severity_and_service(api):
+    acked = await open_demo(api)
+    await api.post(f"/api/incidents/{acked}/acknowledge", json={"responder": "alice"})
+    other = (await api.post("/api/incidents", json={**DEMO, "severity": "SEV4",
+                                                    "service": "listing-only"})).json()["id"]
+    for _ in range(50):  # visibility is eventually consistent
+        rows = (await api.get("/api/incidents", params={"service": "listing-only"})).json()
+        if rows:
+            break
+        await asyncio.sleep(0.1)
+    assert [(r["id"], r["severity"], r["title"]) for r in rows] == [(other, "SEV4", DEMO["title"])]
+    for _ in range(50):
+        acked_rows = (await api.get("/api/incidents", params={"state": "acknowledged"})).json()
+        if acked in [r["id"] for r in acked_rows]:
+            break
+        await asyncio.sleep(0.1)
+    assert acked in [r["id"] for r in acked_rows]
+    assert other not in [r["id"] for r in acked_rows]
+    assert all(r["state"] == "acknowledged" for r in acked_rows)
+
+
+async def test_list_incidents_with_bad_filter_is_422(api):
+    response = await api.get("/api/incidents", params={"service": "x' OR 1=1"})
+    assert response.status_code == 422

@@ -14,7 +14,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # A service name, label key or person/team id: short, lowercase, URL- and query-safe.
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+SERVICE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+Slug = Annotated[str, StringConstraints(pattern=SERVICE_PATTERN)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -19,7 +19,15 @@ from runbooks import REGISTRY
 from runbooks.directory import DirectoryError
 from workflows import contract
 from workflows.incident import IncidentWorkflow
-from workflows.models import IncidentRequest, IncidentView, Note, ResponderAction, State
+from workflows.models import (
+    SERVICE_PATTERN,
+    IncidentRequest,
+    IncidentView,
+    Note,
+    ResponderAction,
+    Severity,
+    State,
+)
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -34,6 +42,19 @@ class IncidentCreated(BaseModel):
     runbook: str
     url: str
     temporal_ui_url: str
+
+
+class IncidentSummary(BaseModel):
+    """One row of the incident list, read from Temporal visibility (no workflow query)."""
+
+    id: str
+    title: str
+    severity: Severity
+    service: str
+    state: State
+    tier: int
+    runbook: str
+    opened_at: datetime
 
 
 def links(settings: Settings, incident_id: str) -> dict[str, str]:
@@ -69,6 +90,44 @@ async def open_incident(request: IncidentRequest, response: Response, client: Cl
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return IncidentCreated(id=view.id, state=view.state, runbook=view.runbook,
                            **links(settings, view.id))
+
+
+@router.get("", response_model=list[IncidentSummary], responses=INCIDENT_ERRORS)
+async def list_incidents(
+    client: ClientDep, _: ApiKey,
+    state: State | None = None,
+    severity: Severity | None = None,
+    service: Annotated[str | None, Query(pattern=SERVICE_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[IncidentSummary]:
+    """Incidents, newest first, filtered by state, severity and service."""
+    clauses = [f"WorkflowType = '{contract.WORKFLOW_NAME}'"]
+    # Every value below is an enum or matched the service pattern: nothing can
+    # escape the quotes of the visibility query.
+    for key, value in ((contract.STATE, state), (contract.SEVERITY, severity),
+                       (contract.SERVICE, service)):
+        if value is not None:
+            clauses.append(f"{key.name} = '{value}'")
+    rows = []
+    async for execution in client.list_workflows(" AND ".join(clauses), limit=limit,
+                                                 rpc_timeout=RPC_TIMEOUT):
+        rows.append(await _summary(execution))
+    return rows
+
+
+async def _summary(execution) -> IncidentSummary:
+    attributes = execution.typed_search_attributes
+    memo = await execution.memo()
+    return IncidentSummary(
+        id=execution.id.removeprefix("incident-"),
+        title=memo.get("title", ""),
+        severity=attributes.get(contract.SEVERITY) or Severity.SEV4,
+        service=attributes.get(contract.SERVICE) or "",
+        state=attributes.get(contract.STATE) or State.TRIGGERED,
+        tier=attributes.get(contract.TIER) or 0,
+        runbook=attributes.get(contract.RUNBOOK) or "",
+        opened_at=execution.start_time,
+    )
 
 
 @router.get("/{incident_id}", response_model=IncidentView, responses=INCIDENT_ERRORS)
