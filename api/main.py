@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimit
-from api.routes import health, incidents, links
+from api.routes import alertmanager, health, incidents, links, web
 from api.temporal import TemporalConnection
 from escalate.settings import Settings, get_settings
 from escalate.validate import validated_directory
@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(incidents.router)
+    app.include_router(alertmanager.router)
     app.include_router(links.router)
+    app.include_router(web.router)
     app.include_router(health.router)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -77,13 +77,15 @@ async def start(client: Client, data: IncidentInput, task_queue: str) -> Workflo
 
 
 async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
-                         source: str = "api") -> tuple[IncidentView, bool]:
+                         source: str = "api", update_id: str | None = None
+                         ) -> tuple[IncidentView, bool]:
     """Open the incident, or record a repeat on the open one with the same id.
 
     One round trip (update-with-start, conflict policy *use existing*): Temporal,
     not a lookup table, decides whether the incident exists. Returns the view and
     whether this call opened it. When it returns, the workflow has durably
-    accepted the alert.
+    accepted the alert. The same ``update_id`` sent again to the same open
+    incident is applied once (an integration re-sending the same alert).
     """
     incident = data.incident
     trigger = Trigger(title=incident.title, description=incident.description,
@@ -96,7 +98,7 @@ async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
         )
         try:
             view = await client.execute_update_with_start_workflow(
-                IncidentWorkflow.trigger, trigger, start_workflow_operation=operation)
+                IncidentWorkflow.trigger, trigger, start_workflow_operation=operation, id=update_id)
         except WorkflowUpdateFailedError:
             # The open incident is resolved but its run has not closed yet: the
             # next attempt finds it closed and opens a new incident.

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
     reports_dir: Path | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    alert_severity_label: str = "severity"
+    alert_severity_map: str = "critical=SEV1,error=SEV2,warning=SEV3,info=SEV4"
+    alert_default_severity: str = "SEV3"
 
     @field_validator("public_url", "temporal_ui_url", "sendgrid_host")
     @classmethod
@@ -69,6 +72,12 @@ class Settings(BaseSettings):
     @property
     def api_key_list(self) -> list[str]:
         return _split(self.api_keys.get_secret_value())
+
+    @property
+    def alert_severities(self) -> dict[str, str]:
+        """``ALERT_SEVERITY_MAP`` as {label value: SEV1..SEV4}."""
+        pairs = (item.split("=", 1) for item in _split(self.alert_severity_map) if "=" in item)
+        return {key.strip().lower(): value.strip().upper() for key, value in pairs}
 
     @property
     def outbox(self) -> Path:

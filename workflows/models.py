@@ -20,6 +20,8 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 
 MAX_LABELS = 32
+# Integrations that may resolve or escalate an incident without being a person.
+SYSTEM_ACTORS = frozenset({"alertmanager"})
 MIN_ACK_TIMEOUT = timedelta(seconds=1)
 MAX_ACK_TIMEOUT = timedelta(days=7)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflows.models import (
+    SYSTEM_ACTORS,
     Incident,
     IncidentPlan,
     IncidentView,
@@ -62,8 +63,10 @@ class IncidentRecord:
             raise ActionRejected(f"incident already acknowledged by {self.acknowledged_by}")
 
     def check_open(self, person_id: str) -> None:
-        """Resolve and escalate apply to any incident that is not resolved yet."""
-        self.responder(person_id)
+        """Resolve and escalate apply to any incident that is not resolved yet,
+        by a responder or by an integration (``SYSTEM_ACTORS``)."""
+        if person_id not in SYSTEM_ACTORS:
+            self.responder(person_id)
         if self.state is State.RESOLVED:
             raise ActionRejected(f"incident already resolved by {self.resolved_by}")
 
