@@ -36,8 +36,10 @@ EMAIL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["EmailRejected"],
 )
+# An attempt lost with a crashed worker is retried once start-to-close passes,
+# so keep it short; the SendGrid client's own timeout (SENDGRID_TIMEOUT) is lower.
 EMAIL_TIMEOUTS = {
-    "start_to_close_timeout": timedelta(seconds=30),
+    "start_to_close_timeout": timedelta(seconds=15),
     "schedule_to_close_timeout": timedelta(hours=1),
 }
 

@@ -1,0 +1,78 @@
+"""Real processes for durability tests: a dev server that can be stopped and restarted on
+the same SQLite file, and worker processes that can be killed with SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from escalate.devstack import dev_server_command, port_in_use, wait_for_port
+from escalate.servers import free_port
+
+
+class DevServer:
+    """``temporal server start-dev`` on a free port, its database under ``data_dir``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port, self.ui_port = free_port(), free_port()
+        self.process: subprocess.Popen | None = None
+        self.address = f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = (self.data_dir / "temporal.log").open("a")
+        self.process = subprocess.Popen(
+            dev_server_command(self.data_dir, self.port, self.ui_port),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for_port(self.port, timeout=60)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        for _ in range(100):
+            if not port_in_use(self.port):
+                return
+            time.sleep(0.1)
+
+
+class Process:
+    """One ``escalate <command>`` process with the given environment."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.command, self.env, self.log = command, env, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        out = self.log.open("a")
+        self.process = subprocess.Popen([sys.executable, "-m", "escalate.cli", *self.command],
+                                        env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no cleanup, as in a crash."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def app_env(data_dir: Path, server: DevServer, **extra: str) -> dict[str, str]:
+    return {**os.environ, "DATA_DIR": str(data_dir), "TEMPORAL_ADDRESS": server.address,
+            "TEMPORAL_UI_URL": f"http://127.0.0.1:{server.ui_port}", "API_KEYS": "durable-key",
+            "TASK_QUEUE": "durability", **extra}
