@@ -39,4 +39,4 @@ class SecurityBreachRunbook(Runbook):
         if await esc.wait_for_ack(FIVE_MINUTES, "from security or legal "):
             return
         esc.record("escalated", "no acknowledgement from security or legal within 5 min")
-        await esc.escalate([esc.tier("ciso")])
+        await esc.escalate([esc.tier("ciso")], resumable=True)  # the scenario's last step

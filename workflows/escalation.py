@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -17,10 +17,13 @@ from temporalio.exceptions import ActivityError
 
 from workflows import contract
 from workflows.models import (
+    Carried,
     Incident,
     IncidentPlan,
+    LadderPosition,
     Notification,
     NotificationKind,
+    Periodic,
     Person,
     State,
     Tier,
@@ -38,6 +41,8 @@ EMAIL_RETRY = RetryPolicy(
 )
 # An attempt lost with a crashed worker is retried once start-to-close passes,
 # so keep it short; the SendGrid client's own timeout (SENDGRID_TIMEOUT) is lower.
+ZERO = timedelta(0)
+MAX_NOTES_IN_EMAIL = 20
 EMAIL_TIMEOUTS = {
     "start_to_close_timeout": timedelta(seconds=15),
     "schedule_to_close_timeout": timedelta(hours=1),
@@ -57,7 +62,9 @@ class Escalation:
         self._on_change = on_change
         self._sent = 0
         self._deliveries: list[asyncio.Task[None]] = []
-        self._background: list[asyncio.Task[None]] = []
+        self._background: list[asyncio.Future[None]] = []
+        self._periodic: list[tuple[Periodic, asyncio.Future[None]]] = []
+        self._ladder: LadderPosition | None = None
         self.escalate_requested = False
         self.waiting = 0
 
@@ -115,15 +122,20 @@ class Escalation:
     def _deliver(self, kind: NotificationKind, person: Person, tier: Tier | None,
                  message: str = "") -> None:
         self._sent += 1
+        view = self._record.view()
+        # The email needs the hand-off (notes), not the whole timeline: keep the
+        # activity input, and so the history, small however long the incident runs.
+        notes = [e for e in view.timeline if e.kind == "note"][-MAX_NOTES_IN_EMAIL:]
         note = Notification(
             id=f"{self.incident.id}-{self._sent:04d}-{person.id}",
             kind=kind,
-            incident=self._record.view(),
+            incident=view.model_copy(update={"timeline": notes, "paged": view.paged[-50:]}),
             recipient=person,
             tier=TierRef(number=tier.number, name=tier.name) if tier else None,
             message=message,
             previously_paged=[n for n in self._record.previously_paged() if n != person.name],
         )
+        self._deliveries = [d for d in self._deliveries if not d.done()]
         self._deliveries.append(asyncio.ensure_future(self._send(note)))
 
     async def _send(self, note: Notification) -> None:
@@ -154,11 +166,11 @@ class Escalation:
             return "timeout"
         return "requested" if self._take_escalate_request() else "acknowledged"
 
-    async def wait_resolved(self, timeout: timedelta | None = None) -> bool:
+    async def wait_resolved(self, timeout: timedelta | None = None, summary: str = "resolution") -> bool:
         """Wait until the incident is resolved (True) or ``timeout`` passes (False)."""
         try:
             await workflow.wait_condition(lambda: self.resolved, timeout=timeout,
-                                          timeout_summary="resolution")
+                                          timeout_summary=summary)
         except TimeoutError:
             return False
         return True
@@ -178,22 +190,36 @@ class Escalation:
 
     # -- composite behaviours -----------------------------------------------------
 
-    async def escalate(self, tiers: Sequence[Tier] | None = None, repeat: int | None = None) -> bool:
+    async def escalate(self, tiers: Sequence[Tier] | None = None, repeat: int | None = None,
+                       *, resumable: bool = False, _resume_at: int | None = None) -> bool:
         """Walk ``tiers`` (default: all planned) ``repeat + 1`` times until someone acknowledges.
 
         After an acknowledgement it holds until the incident is resolved (True),
         or until someone escalates, which pages the next tier. When the last
         tier passes unacknowledged, management is told and False is returned;
         the incident stays open.
+
+        Args:
+            resumable: the scenario does nothing after this call, so a long hold
+                after an acknowledgement may continue as new and pick up here.
         """
         tiers = list(tiers or self.plan.tiers)
         rounds = self.plan.repeat if repeat is None else repeat
         steps = [tier for _ in range(rounds + 1) for tier in tiers]
-        for index, tier in enumerate(steps):
-            await self.page(tier)
-            outcome = await self._await_ack(tier.ack_timeout, f"from tier {tier.number} ")
+        first = 0 if _resume_at is None else _resume_at
+        for index in range(first, len(steps)):
+            tier = steps[index]
+            if index == _resume_at:
+                outcome = "acknowledged"  # continued run: we were holding here
+            else:
+                await self.page(tier)
+                outcome = await self._await_ack(tier.ack_timeout, f"from tier {tier.number} ")
             if outcome == "acknowledged":
+                if resumable:
+                    self._ladder = LadderPosition(tiers=[t.name for t in tiers], rounds=rounds,
+                                                  index=index)
                 await self._wait(lambda: self.resolved, None, "resolution or escalation")
+                self._ladder = None
                 if self.resolved:
                     return True
                 self._take_escalate_request()
@@ -212,23 +238,71 @@ class Escalation:
         self._on_change()
 
     def every(self, interval: timedelta, action: Callable[[], Awaitable[None]]) -> None:
-        """Run ``action`` every ``interval`` until the incident is resolved, in the background."""
+        """Run ``action`` every ``interval`` until the incident is resolved, in the background.
+
+        When ``action`` is a method of this object (``esc.notify_stakeholders``),
+        the loop survives continue-as-new, so it may run for months.
+        """
+        name = getattr(action, "__name__", "")
+        bound = getattr(action, "__self__", None) is self
+        self._start_periodic(name if bound else "", interval, workflow.now() + interval, action)
+
+    def _start_periodic(self, name: str, interval: timedelta, next_at: datetime,
+                        action: Callable[[], Awaitable[None]]) -> None:
+        periodic = Periodic(action=name, interval=interval, next_at=next_at)
 
         async def loop() -> None:
-            while not await self.wait_resolved(interval):
+            while True:
+                remaining = periodic.next_at - workflow.now()
+                if remaining > ZERO and await self.wait_resolved(remaining, f"next {name or 'update'}"):
+                    return
+                if self.resolved:
+                    return
+                # Keep the cadence (no drift), but never fire a burst after an outage.
+                periodic.next_at = max(periodic.next_at + interval, workflow.now() + interval / 2)
                 await action()
 
-        self.in_background(loop())
+        self._periodic.append((periodic, asyncio.ensure_future(loop())))
 
     def in_background(self, work: Awaitable[None]) -> None:
         """Run ``work`` alongside the scenario; the incident ends only after it finishes."""
+        self._background = [t for t in self._background if not t.done()]
         self._background.append(asyncio.ensure_future(work))
+
+    # -- continue-as-new ----------------------------------------------------------
+
+    def parked(self, scenario_done: bool) -> bool:
+        """Whether the incident could continue as new now without losing its place."""
+        resumable_scenario = scenario_done or self._ladder is not None
+        return resumable_scenario and all(p.action for p, _ in self._periodic)
+
+    async def quiesce(self) -> Carried:
+        """Stop background loops, let in-flight emails finish, and say where we stand."""
+        for _, task in self._periodic:
+            task.cancel()
+        await asyncio.gather(*(t for _, t in self._periodic), return_exceptions=True)
+        await asyncio.gather(*self._background, *self._deliveries, return_exceptions=True)
+        return Carried(view=self._record.view(), triggers=self._record.triggers, sent=self._sent,
+                       ladder=self._ladder, periodic=[p for p, _ in self._periodic])
+
+    def resume(self, carried: Carried) -> asyncio.Future[bool] | None:
+        """Pick up where the previous run stopped; the ladder's hold, if it was in one."""
+        self._record.restore(carried.view, carried.triggers)
+        self._sent = carried.sent
+        for periodic in carried.periodic:
+            self._start_periodic(periodic.action, periodic.interval, periodic.next_at,
+                                 getattr(self, periodic.action))
+        if carried.ladder is None:
+            return None
+        tiers = [self.plan.tier(name) for name in carried.ladder.tiers]
+        return asyncio.ensure_future(self.escalate(tiers, carried.ladder.rounds, resumable=True,
+                                                   _resume_at=carried.ladder.index))
 
     # -- used by the workflow when the incident closes ---------------------------
 
     async def wind_down(self) -> None:
         """Let background loops see the resolution, and drop pages nobody needs any more."""
-        await asyncio.gather(*self._background)
+        await asyncio.gather(*self._background, *(t for _, t in self._periodic))
         for delivery in self._deliveries:
             delivery.cancel()
         await asyncio.gather(*self._deliveries, return_exceptions=True)

@@ -30,6 +30,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.record import IncidentRecord
 
 
+# Continue as new past this many events even if the server has not suggested it
+# yet (it suggests at 4,096 events or 4 MB); the hard limit is 51,200.
+HISTORY_LIMIT = 10_000
+
+
 @workflow.defn(name=contract.WORKFLOW_NAME)
 class IncidentWorkflow:
     @workflow.init
@@ -41,24 +46,59 @@ class IncidentWorkflow:
 
     @workflow.run
     async def run(self, input: IncidentInput) -> IncidentView:
-        incident, plan = input.incident, input.plan
-        self._record.add(workflow.now(), "triggered", "api",
-                         f"{incident.severity} on {incident.service}, runbook {plan.runbook}")
-        self._publish()
-        scenario = asyncio.ensure_future(REGISTRY.get(plan.runbook).run(self._esc))
-        await workflow.wait_condition(lambda: self._esc.resolved or scenario.done())
-        if scenario.done() and not scenario.cancelled() and scenario.exception():
-            # A bug in a runbook fails the workflow *task*: the incident waits,
-            # durable, until a fixed runbook is deployed, then carries on.
-            raise scenario.exception()  # type: ignore[misc]
-        if self._record.exhausted:
-            await self._document()  # every tier tried in vain: write the record now
-        await workflow.wait_condition(lambda: self._esc.resolved)
-        scenario.cancel()
+        scenario = self._begin(input)
+        while True:
+            await workflow.wait_condition(lambda running=scenario: self._awake(input, running))
+            if scenario is not None and scenario.done():
+                if not scenario.cancelled() and scenario.exception():
+                    # A bug in a runbook fails the workflow *task*: the incident waits,
+                    # durable, until a fixed runbook is deployed, then carries on.
+                    raise scenario.exception()  # type: ignore[misc]
+                scenario = None  # the scenario has finished; the incident waits for resolution
+                if self._record.exhausted:
+                    await self._document()  # every tier tried in vain: write the record now
+                continue
+            if self._esc.resolved:
+                break
+            await self._continue_as_new(input)
+        if scenario is not None:
+            scenario.cancel()
         await self._esc.wind_down()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._document(final=True)
         return self._record.view()
+
+    def _begin(self, input: IncidentInput) -> asyncio.Future | None:
+        """Start the runbook's scenario, or on a continued run pick up where it stood."""
+        if input.carried is not None:
+            scenario = self._esc.resume(input.carried)
+            self._publish()
+            return scenario
+        incident, plan = input.incident, input.plan
+        self._record.add(workflow.now(), "triggered", "api",
+                         f"{incident.severity} on {incident.service}, runbook {plan.runbook}")
+        self._publish()
+        return asyncio.ensure_future(REGISTRY.get(plan.runbook).run(self._esc))
+
+    def _awake(self, input: IncidentInput, scenario: asyncio.Future | None) -> bool:
+        """Something for the main loop: resolution, the scenario's end, or time to continue."""
+        return (self._esc.resolved or (scenario is not None and scenario.done())
+                or self._should_continue(input, scenario))
+
+    def _should_continue(self, input: IncidentInput, scenario: asyncio.Future | None) -> bool:
+        info = workflow.info()
+        long = info.is_continue_as_new_suggested() or (
+            info.get_current_history_length() >= (input.history_limit or HISTORY_LIMIT))
+        return long and not self._esc.resolved and self._esc.parked(_ended(scenario))
+
+    async def _continue_as_new(self, input: IncidentInput) -> None:
+        carried = await self._esc.quiesce()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._record.add(workflow.now(), "continued", "runbook",
+                         f"history at {workflow.info().get_current_history_length()} events; "
+                         "continuing in a new run")
+        carried.view = self._record.view()
+        workflow.continue_as_new(input.model_copy(update={"carried": carried}))
 
     # -- updates, signal, query -----------------------------------------------
 
@@ -149,6 +189,10 @@ class IncidentWorkflow:
         if record.acknowledged_by:
             lines.append(f"Acknowledged by {record.acknowledged_by}")
         workflow.set_current_details("\n\n".join(lines))
+
+
+def _ended(scenario: asyncio.Future | None) -> bool:
+    return scenario is None or scenario.done()
 
 
 def _reject_as_application_error(check, responder: str) -> None:

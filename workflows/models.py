@@ -137,13 +137,6 @@ class IncidentPlan(Model):
         raise KeyError(f"runbook {self.runbook!r} has no tier named {name!r}")
 
 
-class IncidentInput(Model):
-    """The incident workflow's single input."""
-
-    incident: Incident
-    plan: IncidentPlan
-
-
 class TimelineEntry(Model):
     at: datetime
     kind: str
@@ -184,6 +177,46 @@ class IncidentView(Model):
     exhausted: bool = False
     timeline: list[TimelineEntry] = Field(default_factory=list)
     repeats: int = 0
+
+
+class LadderPosition(Model):
+    """Where a resumable ``escalate()`` stood: holding after an acknowledgement at ``index``."""
+
+    tiers: list[str]
+    rounds: int
+    index: int
+
+
+class Periodic(Model):
+    """A background ``every()`` loop: which ``Escalation`` method, how often, when next."""
+
+    action: str
+    interval: timedelta
+    next_at: datetime
+
+
+class Carried(Model):
+    """What one run hands the next when the workflow continues as new."""
+
+    view: IncidentView
+    triggers: int = 0
+    sent: int = 0
+    ladder: LadderPosition | None = None
+    periodic: list[Periodic] = Field(default_factory=list)
+
+
+class IncidentInput(Model):
+    """The incident workflow's single input.
+
+    ``carried`` is set only on a continued run: the state the previous run had
+    built, so a long incident's history stays bounded while its timeline is whole.
+    ``history_limit`` (events) continues as new earlier than the server suggests.
+    """
+
+    incident: Incident
+    plan: IncidentPlan
+    carried: Carried | None = None
+    history_limit: int | None = Field(default=None, ge=100, le=40_000)
 
 
 class Trigger(Model):

@@ -47,6 +47,16 @@ class IncidentRecord:
         self.exhausted = False
         self.triggers = 0
 
+    def restore(self, view: IncidentView, triggers: int) -> None:
+        """Take over the state a previous run carried across continue-as-new."""
+        self.incident = self.incident.model_copy(update={
+            "title": view.title, "description": view.description, "labels": view.labels})
+        self.state, self.tier, self.exhausted = view.state, view.tier, view.exhausted
+        self.paged, self.timeline = list(view.paged), list(view.timeline)
+        self.acknowledged_by, self.acknowledged_at = view.acknowledged_by, view.acknowledged_at
+        self.resolved_by, self.resolved_at = view.resolved_by, view.resolved_at
+        self.triggers = triggers
+
     # -- lifecycle rules, used by the update validators and handlers -------------
 
     def responder(self, person_id: str) -> Person:

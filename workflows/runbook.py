@@ -75,7 +75,7 @@ class Runbook:
 
     async def run(self, esc: Escalation) -> None:
         """The scenario. The default walks the tiers in order: a plain ladder."""
-        await esc.escalate()
+        await esc.escalate(resumable=True)
 
     def matches(self, incident: Incident) -> bool:
         return (

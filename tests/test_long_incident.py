@@ -1,0 +1,52 @@
+"""An incident open for 30 days, with stakeholder updates every 15 minutes, keeps its
+history bounded by continuing as new, and keeps its whole timeline across runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from conftest import update
+from escalate.incidents import prepare, start
+from runbooks import REGISTRY
+from workflows.incident import IncidentWorkflow
+from workflows.models import IncidentRequest, ResponderAction
+
+HISTORY_LIMIT = 2_000
+DAYS = 30
+UPDATES = DAYS * 24 * 4  # every 15 minutes
+
+
+@pytest.mark.timeout(900)
+async def test_thirty_day_incident_continues_as_new_and_keeps_timeline(env, incidents, directory):
+    request = IncidentRequest(title="Credential stuffing", severity="SEV1", service="security")
+    data = prepare(request, REGISTRY, directory)
+    # The plan is the incident's frozen policy: this one asks for updates every 15 min.
+    plan = data.plan.model_copy(update={"stakeholder_interval": timedelta(minutes=15)})
+    data = data.model_copy(update={"plan": plan, "history_limit": HISTORY_LIMIT})
+    handle = await start(env.client, data, incidents.settings.task_queue)
+    incidents.opened.append(handle)
+    first_run = (await handle.describe()).run_id
+
+    await env.sleep(timedelta(minutes=2))
+    await update(handle, IncidentWorkflow.acknowledge, ResponderAction(responder="heidi"))
+    for _ in range(DAYS):  # a day at a time: one long skip outlasts the RPC deadline
+        await env.sleep(timedelta(days=1))
+    await env.sleep(timedelta(minutes=1))
+
+    view = await handle.query(IncidentWorkflow.incident)
+    kinds = [e.kind for e in view.timeline]
+    assert kinds[:2] == ["triggered", "paged"]
+    assert kinds.count("stakeholder_update") == UPDATES
+    assert kinds.count("continued") >= 2
+    assert view.state == "acknowledged" and view.acknowledged_by == "heidi"
+
+    latest = env.client.get_workflow_handle(handle.id)
+    assert (await latest.describe()).run_id != first_run
+    history = await latest.fetch_history()
+    assert len(history.events) < HISTORY_LIMIT + 200
+
+    resolved = await update(latest, IncidentWorkflow.resolve, ResponderAction(responder="heidi"))
+    assert resolved.state == "resolved"
+    assert [e.kind for e in resolved.timeline].count("stakeholder_update") == UPDATES
