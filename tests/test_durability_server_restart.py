@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from escalate.devstack import wait_for_port
+from escalate.processes import DevServer, Process, app_env, escalate
 from escalate.servers import free_port
-from processes import DevServer, Process, app_env
 
 DEMO = {"title": "Server restart drill", "severity": "SEV2", "service": "checkout", "runbook": "demo"}
 AUTH = {"Authorization": "Bearer durable-key"}
@@ -44,8 +44,8 @@ async def test_restart_server_mid_escalation_keeps_incident_and_timers(tmp_path)
     server.start()
     env = app_env(tmp_path, server)
     port = free_port()
-    worker = Process(["worker"], env, tmp_path / "worker.log")
-    api = Process(["api", "--port", str(port)], env, tmp_path / "api.log")
+    worker = Process(escalate("worker"), env, tmp_path / "worker.log")
+    api = Process(escalate("api", "--port", str(port)), env, tmp_path / "api.log")
     worker.start()
     api.start()
     outbox = tmp_path / "outbox"

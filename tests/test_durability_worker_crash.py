@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from escalate.incidents import prepare, start
-from processes import DevServer, Process, app_env
+from escalate.processes import DevServer, Process, app_env, escalate
 from runbooks import REGISTRY
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest
@@ -47,7 +47,7 @@ async def wait_until_exhausted(handles, deadline: float) -> list:
 @pytest.mark.timeout(180)
 async def test_kill_worker_repeatedly_loses_no_page_and_duplicates_none(server, tmp_path, directory):
     env = app_env(tmp_path, server)
-    worker = Process(["worker"], env, tmp_path / "worker.log")
+    worker = Process(escalate("worker"), env, tmp_path / "worker.log")
     worker.start()
     client = await Client.connect(server.address, data_converter=pydantic_data_converter)
     handles = []

@@ -1,5 +1,5 @@
-"""Real processes for durability tests: a dev server that can be stopped and restarted on
-the same SQLite file, and worker processes that can be killed with SIGKILL."""
+"""Local processes for durability tests and benchmarks: a dev server that can be stopped
+and restarted on the same SQLite file, and ``escalate`` processes that can be killed."""
 
 from __future__ import annotations
 
@@ -44,8 +44,13 @@ class DevServer:
             time.sleep(0.1)
 
 
+def escalate(*args: str) -> list[str]:
+    """The command line of ``escalate <args>`` with this interpreter."""
+    return [sys.executable, "-m", "escalate.cli", *args]
+
+
 class Process:
-    """One ``escalate <command>`` process with the given environment."""
+    """One process (``escalate(...)`` or any command) with the given environment."""
 
     def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
         self.command, self.env, self.log = command, env, log
@@ -53,7 +58,7 @@ class Process:
 
     def start(self) -> None:
         out = self.log.open("a")
-        self.process = subprocess.Popen([sys.executable, "-m", "escalate.cli", *self.command],
+        self.process = subprocess.Popen(self.command,
                                         env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                         start_new_session=True)
 
@@ -72,7 +77,17 @@ class Process:
                 self.kill()
 
 
-def app_env(data_dir: Path, server: DevServer, **extra: str) -> dict[str, str]:
+def app_env(data_dir: Path, server: DevServer, api_key: str = "durable-key",
+            task_queue: str = "durability", **extra: str) -> dict[str, str]:
+    """The environment for worker and API processes against ``server``."""
     return {**os.environ, "DATA_DIR": str(data_dir), "TEMPORAL_ADDRESS": server.address,
-            "TEMPORAL_UI_URL": f"http://127.0.0.1:{server.ui_port}", "API_KEYS": "durable-key",
-            "TASK_QUEUE": "durability", **extra}
+            "TEMPORAL_UI_URL": f"http://127.0.0.1:{server.ui_port}", "API_KEYS": api_key,
+            "TASK_QUEUE": task_queue, **extra}
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -1,0 +1,293 @@
+"""``make bench``: the product against the floor, on one dev server, in one run.
+
+Starts a dev server (SQLite file, WAL), one product worker, one API process and
+a floor worker, then measures and prints a table and one JSON line:
+
+* floor: a minimal workflow (start -> one file-writing activity -> wait for an
+  update or a timer): throughput, start-to-activity latency, bare update latency;
+* page latency: POST /api/incidents -> first email written, at half the floor's rate;
+* intake throughput: incidents opened per second through the API at saturation;
+* ack latency: POST .../acknowledge round trip;
+* timer lateness: with N incidents open, how late each escalation fires;
+* alert storm: alerts over 100 dedup keys through the API, and the incidents left.
+
+Every request goes to 127.0.0.1 only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from bench.measure import Sampler, percentile, steady, wait_for_files
+from escalate.devstack import wait_for_port
+from escalate.processes import DevServer, Process, app_env, escalate, rss_mib
+from escalate.servers import free_port
+
+KEY = "bench-key"
+# Quiet incidents (SEV4 on the default ladder: two hours before tier 2) for the rows
+# that must not be disturbed by escalations in the background; demo ones for timers.
+QUIET = {"severity": "SEV4", "service": "checkout", "runbook": "default"}
+DEMO = {"severity": "SEV2", "service": "checkout", "runbook": "demo"}
+
+
+class Stack:
+    """The embedded stack on free ports, in a temporary folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.server = DevServer(folder)
+        self.api_port = free_port()
+        self.processes: list[Process] = []
+
+    async def __aenter__(self) -> Stack:
+        self.server.start()
+        env = app_env(self.folder, self.server, api_key=KEY, task_queue="bench",
+                      MAX_BODY_BYTES="65536")
+        self.worker = self._start(escalate("worker"), env, "worker")
+        self._start(escalate("api", "--port", str(self.api_port)), env, "api")
+        floor = [sys.executable, "-m", "bench.floor", self.server.address, "floor"]
+        self._start(floor, env, "floor")
+        wait_for_port(self.api_port, timeout=60)
+        self.client = await Client.connect(self.server.address)
+        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.api_port}",
+                                      headers={"Authorization": f"Bearer {KEY}"}, timeout=60,
+                                      limits=httpx.Limits(max_connections=64))
+        return self
+
+    def _start(self, command: list[str], env: dict, name: str) -> Process:
+        process = Process(command, env, self.folder / f"{name}.log")
+        process.start()
+        self.processes.append(process)
+        return process
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.http.aclose()
+        for process in self.processes:
+            process.stop()
+        self.server.stop()
+
+    @property
+    def outbox(self) -> Path:
+        return self.folder / "outbox"
+
+
+async def floor_throughput(stack: Stack, count: int, concurrency: int = 32) -> float:
+    folder = stack.folder / f"floor-{uuid.uuid4().hex[:6]}"
+    folder.mkdir()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await stack.client.start_workflow("FloorWorkflow", str(folder / f"{i}"),
+                                              id=f"floor-{folder.name}-{i}", task_queue="floor")
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(i) for i in range(count)))
+    await wait_for_files(folder, "*", count, timeout=300)
+    return count / (time.monotonic() - started)
+
+
+async def floor_latency(stack: Stack, count: int, rate: float) -> list[float]:
+    folder = stack.folder / f"floor-{uuid.uuid4().hex[:6]}"
+    folder.mkdir()
+    sent: dict[int, float] = {}
+
+    async def one(i: int) -> None:
+        sent[i] = time.time()
+        await stack.client.start_workflow("FloorWorkflow", str(folder / f"{i}"),
+                                          id=f"floor-{folder.name}-{i}", task_queue="floor")
+
+    await steady(one, count, rate)
+    await wait_for_files(folder, "*", count, timeout=300)
+    return [(folder / str(i)).stat().st_mtime - sent[i] for i in range(count)]
+
+
+async def bare_updates(stack: Stack, count: int) -> list[float]:
+    folder = stack.folder / f"floor-{uuid.uuid4().hex[:6]}"
+    folder.mkdir()
+    handles = [await stack.client.start_workflow("FloorWorkflow", str(folder / f"{i}"),
+                                                 id=f"floor-{folder.name}-{i}", task_queue="floor")
+               for i in range(count)]
+    await wait_for_files(folder, "*", count, timeout=300)
+    times = []
+    for handle in handles:
+        began = time.perf_counter()
+        await handle.execute_update("ack")
+        times.append(time.perf_counter() - began)
+    return times
+
+
+async def open_incident(stack: Stack, title: str, kind: dict = QUIET, **extra) -> tuple[str, float]:
+    sent = time.time()
+    response = await stack.http.post("/api/incidents", json={**kind, "title": title, **extra})
+    if response.status_code not in (200, 201):
+        raise RuntimeError(f"open failed: {response.status_code} {response.text}")
+    return response.json()["id"], sent
+
+
+async def page_latency(stack: Stack, count: int, rate: float) -> tuple[list[float], list[str]]:
+    opened: list[tuple[str, float]] = []
+
+    async def one(i: int) -> None:
+        opened.append(await open_incident(stack, f"page latency {i}"))
+
+    await steady(one, count, rate)
+    await wait_for_files(stack.outbox, "*-0001-alice.json", len(opened), timeout=300,
+                         among={i for i, _ in opened})
+    latencies = [(stack.outbox / f"{i}-0001-alice.json").stat().st_mtime - sent for i, sent in opened]
+    return latencies, [i for i, _ in opened]
+
+
+async def intake(stack: Stack, count: int, concurrency: int = 32,
+                 kind: dict = QUIET) -> tuple[float, list[str]]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> str:
+        async with gate:
+            return (await open_incident(stack, f"intake {i}", kind))[0]
+
+    started = time.monotonic()
+    ids = await asyncio.gather(*(one(i) for i in range(count)))
+    # Opened means paged, as for the floor: count until every first email is written.
+    await wait_for_files(stack.outbox, "*-0001-*.json", count, timeout=300, among=set(ids))
+    return count / (time.monotonic() - started), list(ids)
+
+
+async def acks(stack: Stack, ids: list[str]) -> list[float]:
+    times = []
+    for incident in ids:
+        began = time.perf_counter()
+        response = await stack.http.post(f"/api/incidents/{incident}/acknowledge",
+                                         json={"responder": "alice"})
+        times.append(time.perf_counter() - began)
+        if response.status_code != 200:
+            raise RuntimeError(f"ack failed: {response.status_code} {response.text}")
+    return times
+
+
+async def timer_lateness(stack: Stack, count: int) -> tuple[list[float], float]:
+    """Open ``count`` demo incidents; when every one has exhausted its three tiers,
+    read each escalation's lateness from the records the document activity wrote."""
+    sampler = Sampler(lambda: rss_mib(stack.worker.process.pid))
+    sampler.start()
+    rate, ids = await intake(stack, count, kind=DEMO)
+    reports = stack.folder / "reports"
+    await wait_for_files(reports, "*.json", count, timeout=120 + count / 5, among=set(ids))
+    sampler.stop()
+    lateness = []
+    for incident in ids:
+        paged = json.loads((reports / f"{incident}.json").read_text())["paged"]
+        times = [_seconds(p["at"]) for p in paged]
+        lateness += [later - earlier - 10.0 for earlier, later in zip(times, times[1:], strict=False)]
+    return lateness, sampler.peak
+
+
+def _seconds(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+async def alert_storm(stack: Stack, alerts: int, keys: int, concurrency: int = 32) -> tuple[float, int]:
+    service = f"storm-{uuid.uuid4().hex[:8]}"
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            await open_incident(stack, f"storm alert {i % keys}", service=service,
+                                dedup_key=f"{service}-{i % keys}")
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(i) for i in range(alerts)))
+    rate = alerts / (time.monotonic() - started)
+    count = 0
+    for _ in range(60):  # visibility is eventually consistent
+        count = (await stack.client.count_workflows(f"IncidentService = '{service}'")).count
+        if count >= keys:
+            break
+        await asyncio.sleep(1)
+    return rate, count
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    return {"p50": percentile(values, 50), "p99": percentile(values, 99), "max": max(values)}
+
+
+async def run(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        async with Stack(Path(tmp)) as stack:
+            await floor_throughput(stack, 50)  # warm-up: caches, connections, JIT of SQLite
+            await intake(stack, 20)
+            results: dict = {}
+            results["floor_rate"] = await floor_throughput(stack, args.floor)
+            half = results["floor_rate"] / 2
+            results["floor_latency"] = stats(await floor_latency(stack, args.latency, half))
+            results["page_latency"], page_ids = await page_latency(stack, args.latency, half)
+            results["page_latency"] = stats(results["page_latency"])
+            results["intake_rate"], _ = await intake(stack, args.intake)
+            results["bare_update"] = stats(await bare_updates(stack, args.acks))
+            results["ack"] = stats(await acks(stack, page_ids[: args.acks]))
+            storm_rate, storm_incidents = await alert_storm(stack, args.storm, 100)
+            results["storm"] = {"alerts_per_s": storm_rate, "incidents": storm_incidents}
+            lateness, peak = await timer_lateness(stack, args.open)
+            results["timer_lateness"] = {**stats(lateness), "open": args.open, "worker_rss_mib": peak}
+            results["half_rate"] = half
+    return results
+
+
+def report(results: dict) -> None:
+    floor, page = results["floor_latency"], results["page_latency"]
+    bare, ack, late = results["bare_update"], results["ack"], results["timer_lateness"]
+    rows = [
+        ("floor throughput", f"{results['floor_rate']:.1f} wf/s", ""),
+        ("floor start->activity p50/p99", f"{floor['p50'] * 1000:.0f} / {floor['p99'] * 1000:.0f} ms",
+         f"at {results['half_rate']:.1f}/s"),
+        ("page latency p50/p99", f"{page['p50'] * 1000:.0f} / {page['p99'] * 1000:.0f} ms",
+         f"p99 {page['p99'] / floor['p99']:.2f} x floor (target <= 1.25)"),
+        ("intake throughput", f"{results['intake_rate']:.1f} incidents/s",
+         f"{results['intake_rate'] / results['floor_rate']:.0%} of floor (target >= 80%)"),
+        ("bare update p50/p99", f"{bare['p50'] * 1000:.0f} / {bare['p99'] * 1000:.0f} ms", ""),
+        ("ack latency p50/p99", f"{ack['p50'] * 1000:.0f} / {ack['p99'] * 1000:.0f} ms",
+         f"p99 {ack['p99'] / bare['p99']:.2f} x bare update (target <= 2)"),
+        (f"timer lateness ({late['open']} open) p50/p99/max",
+         f"{late['p50']:.2f} / {late['p99']:.2f} / {late['max']:.2f} s",
+         f"worker peak RSS {late['worker_rss_mib']:.0f} MiB (target p99 < 0.5 s)"),
+        ("alert storm", f"{results['storm']['alerts_per_s']:.1f} alerts/s",
+         f"{results['storm']['incidents']} incidents for 100 keys (target >= 143/s, exactly 100)"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"\nEscalation Runbooks benchmark - {platform.node()}, {platform.machine()}, "
+          f"Python {platform.python_version()}")
+    for name, value, note in rows:
+        print(f"  {name:<{width}}  {value:<22} {note}")
+    print(json.dumps({"bench": results}, default=float))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--floor", type=int, default=300, help="floor workflows for throughput")
+    parser.add_argument("--latency", type=int, default=150, help="samples for latency rows")
+    parser.add_argument("--intake", type=int, default=300, help="incidents for intake throughput")
+    parser.add_argument("--acks", type=int, default=100, help="acknowledgements timed")
+    parser.add_argument("--storm", type=int, default=10_000, help="alerts in the storm")
+    parser.add_argument("--open", type=int, default=1_000,
+                        help="incidents open for timer lateness (up to 10,000)")
+    args = parser.parse_args()
+    if not 1 <= args.open <= 10_000:
+        parser.error("--open must be between 1 and 10,000")
+    report(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()
