@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format validate bench clean
+.PHONY: run test lint format validate bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,23 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/escalate dev
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/escalate validate
 	$(BIN)/pytest
+
+# The browser test drives Debian's chromium (never a downloaded browser build).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make: the browser test needs Debian's chromium at $(CHROMIUM); as root run:" >&2; \
+	    echo "  apt-get update && apt-get install -y chromium" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from escalate.incidents import RepeatCoalescer
 from escalate.settings import Settings
 from runbooks.directory import Directory
 
@@ -25,6 +26,10 @@ async def get_client(request: Request) -> Client:
 
 def get_directory(request: Request) -> Directory:
     return request.app.state.directory
+
+
+def get_repeats(request: Request) -> RepeatCoalescer:
+    return request.app.state.repeats
 
 
 def require_api_key(
@@ -45,4 +50,5 @@ def require_api_key(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClientDep = Annotated[Client, Depends(get_client)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
+RepeatsDep = Annotated[RepeatCoalescer, Depends(get_repeats)]
 ApiKey = Annotated[str, Depends(require_api_key)]

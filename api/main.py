@@ -11,6 +11,7 @@ from api import errors
 from api.limits import BodyLimit
 from api.routes import alertmanager, health, incidents, links, web
 from api.temporal import TemporalConnection
+from escalate.incidents import RepeatCoalescer
 from escalate.settings import Settings, get_settings
 from escalate.validate import validated_directory
 
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.directory = validated_directory(settings)
         app.state.temporal = TemporalConnection(settings)
+        app.state.repeats = RepeatCoalescer(settings.task_queue)
         yield
 
     app = FastAPI(

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,7 +78,7 @@ async def start(client: Client, data: IncidentInput, task_queue: str) -> Workflo
 
 
 async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
-                         source: str = "api", update_id: str | None = None
+                         source: str = "api", update_id: str | None = None, count: int = 1
                          ) -> tuple[IncidentView, bool]:
     """Open the incident, or record a repeat on the open one with the same id.
 
@@ -89,7 +90,7 @@ async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
     """
     incident = data.incident
     trigger = Trigger(title=incident.title, description=incident.description,
-                      labels=incident.labels, source=source)
+                      labels=incident.labels, source=source, count=count)
     for attempt in range(3):
         operation = WithStartWorkflowOperation(
             IncidentWorkflow.run, data,
@@ -104,5 +105,55 @@ async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
             # next attempt finds it closed and opens a new incident.
             await asyncio.sleep(0.2 * (attempt + 1))
             continue
-        return view, view.repeats == 0
+        return view, view.repeats == count - 1  # every alert counted was ours: we opened it
     raise RuntimeError(f"incident {incident.id} kept refusing the alert")
+
+
+@dataclass
+class _Batch:
+    data: IncidentInput
+    count: int = 0
+    created: bool = False
+    result: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class RepeatCoalescer:
+    """Coalesces repeats of one dedup key during an alert storm.
+
+    One update per dedup key is in flight at a time; alerts that arrive while it
+    is in flight ride together in the next one, which counts them all. Each
+    caller is answered once the update that carries its alert has been durably
+    accepted by the workflow, so nothing is acknowledged early and nothing is lost.
+    """
+
+    def __init__(self, task_queue: str) -> None:
+        self._task_queue = task_queue
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, _Batch] = {}
+
+    async def submit(self, client: Client, data: IncidentInput) -> tuple[IncidentView, bool]:
+        """Open the incident or count a repeat; True when this very alert opened it."""
+        key = data.incident.id
+        batch = self._waiting.get(key)
+        if batch is None:
+            batch = self._waiting[key] = _Batch(data=data)
+            asyncio.ensure_future(self._flush(client, key, batch))
+        batch.data = data  # the latest details win
+        batch.count += 1
+        position = batch.count
+        view = await asyncio.shield(batch.result)
+        return view, batch.created and position == 1
+
+    async def _flush(self, client: Client, key: str, batch: _Batch) -> None:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            self._waiting.pop(key, None)  # alerts from now on form the next batch
+            try:
+                view, batch.created = await open_or_repeat(client, batch.data, self._task_queue,
+                                                           count=batch.count)
+                batch.result.set_result(view)
+            except Exception as exc:  # every caller of the batch gets the failure
+                batch.result.set_exception(exc)
+        if key not in self._waiting:
+            self._locks.pop(key, None)
+

@@ -223,12 +223,14 @@ class Trigger(Model):
     """An alert for an incident: the one that opens it, or a repeat of the same dedup key.
 
     A repeat carries the latest details (title, description, labels) into later pages.
+    ``count`` is how many alerts this one update stands for (repeats coalesced in a storm).
     """
 
     title: ShortText
     description: LongText = ""
     labels: dict[str, str] = Field(default_factory=dict)
     source: Slug = "api"
+    count: int = Field(default=1, ge=1, le=100_000)
 
     _labels = field_validator("labels")(_check_labels)
 

@@ -91,16 +91,18 @@ class IncidentRecord:
         self.add(at, "resolved", person_id, note or "")
 
     def trigger(self, trigger: Trigger, at: datetime) -> None:
-        """Count an alert; a repeat updates the details later pages carry."""
-        self.triggers += 1
-        if self.triggers == 1:
+        """Count alerts (``trigger.count`` of them); a repeat updates the details later pages carry."""
+        first = self.triggers == 0
+        self.triggers += trigger.count
+        if first and trigger.count == 1:
             return
         self.incident = self.incident.model_copy(update={
             "title": trigger.title,
             "description": trigger.description,
             "labels": trigger.labels or self.incident.labels,
         })
-        self.add(at, "repeated", trigger.source, f"alert repeated ({self.triggers - 1} so far)")
+        times = "" if trigger.count - first == 1 else f" {trigger.count - first} times"
+        self.add(at, "repeated", trigger.source, f"alert repeated{times} ({self.triggers - 1} so far)")
 
     def reopen_for_escalation(self) -> None:
         """An acknowledged incident that someone escalates goes back to triggered."""

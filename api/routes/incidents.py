@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ApiKey, ClientDep, DirectoryDep, SettingsDep
+from api.deps import ApiKey, ClientDep, DirectoryDep, RepeatsDep, SettingsDep
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS, update_failure
-from escalate.incidents import open_or_repeat, prepare, start
+from escalate.incidents import prepare, start
 from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import DirectoryError
@@ -72,7 +72,8 @@ def links(settings: Settings, incident_id: str) -> dict[str, str]:
                                              "the repeat is recorded on its timeline"},
                         **INCIDENT_ERRORS, 422: ACTION_ERRORS[422]})
 async def open_incident(request: IncidentRequest, response: Response, client: ClientDep,
-                        settings: SettingsDep, directory: DirectoryDep, _: ApiKey) -> IncidentCreated:
+                        settings: SettingsDep, directory: DirectoryDep, repeats: RepeatsDep,
+                        _: ApiKey) -> IncidentCreated:
     """Open an incident: pick its runbook, freeze its plan, start its workflow.
 
     With a `dedup_key` that names an open incident, nothing new is opened: the repeat
@@ -86,7 +87,7 @@ async def open_incident(request: IncidentRequest, response: Response, client: Cl
         await start(client, data, settings.task_queue)
         return IncidentCreated(id=data.incident.id, state=State.TRIGGERED,
                                runbook=data.plan.runbook, **links(settings, data.incident.id))
-    view, created = await open_or_repeat(client, data, settings.task_queue)
+    view, created = await repeats.submit(client, data)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return IncidentCreated(id=view.id, state=view.state, runbook=view.runbook,
                            **links(settings, view.id))
