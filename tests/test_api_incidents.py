@@ -156,3 +156,14 @@ async def test_list_incidents_filters_by_state_severity_and_service(api):
 async def test_list_incidents_with_bad_filter_is_422(api):
     response = await api.get("/api/incidents", params={"service": "x' OR 1=1"})
     assert response.status_code == 422
+
+
+async def test_open_incident_storm_of_one_dedup_key_counts_every_alert_once(api):
+    body = {**DEMO, "dedup_key": "storm-key"}
+    responses = await asyncio.gather(*(api.post("/api/incidents", json=body) for _ in range(40)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 39 + [201]
+    ids = {r.json()["id"] for r in responses}
+    assert len(ids) == 1
+    view = (await api.get(f"/api/incidents/{ids.pop()}")).json()
+    assert view["repeats"] == 39
