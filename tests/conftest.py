@@ -83,10 +83,11 @@ class Incidents:
     async def close(self) -> None:
         """Terminate what a test left running: on the shared time-skipping server an
         orphan's due timer would hold up time skipping for every later test."""
-        for handle in self.opened:
-            description = await handle.describe()
+        for opened in self.opened:
+            latest = self.env.client.get_workflow_handle(opened.id)  # after continue-as-new too
+            description = await latest.describe()
             if description.status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test finished")
+                await latest.terminate("test finished")
 
 
 @pytest.fixture

@@ -48,8 +48,7 @@ class SendGridDouble:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="sendgrid-double",
-                                        daemon=True)
+                                        name="sendgrid-double", daemon=True)
 
     @property
     def url(self) -> str:

@@ -42,11 +42,12 @@ async def test_thirty_day_incident_continues_as_new_and_keeps_timeline(env, inci
     assert kinds.count("continued") >= 2
     assert view.state == "acknowledged" and view.acknowledged_by == "heidi"
 
-    latest = env.client.get_workflow_handle(handle.id)
+    latest = env.client.get_workflow_handle_for(IncidentWorkflow.run, handle.id)
     assert (await latest.describe()).run_id != first_run
     history = await latest.fetch_history()
     assert len(history.events) < HISTORY_LIMIT + 200
 
     resolved = await update(latest, IncidentWorkflow.resolve, ResponderAction(responder="heidi"))
     assert resolved.state == "resolved"
-    assert [e.kind for e in resolved.timeline].count("stakeholder_update") == UPDATES
+    final = await latest.result()
+    assert [e.kind for e in final.timeline].count("stakeholder_update") == UPDATES
