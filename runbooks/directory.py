@@ -93,5 +93,6 @@ def _describe(exc: ValidationError, data: object) -> str:
             field = ".".join(str(part) for part in loc[2:])
             where = f"{loc[0][:-1] if loc[0] != 'people' else 'person'} {name or loc[1]!r}"
             where += f" ({field})" if field else ""
-        problems.append(f"{where}: {error['msg']}")
+        message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+        problems.append(f"{where}: {message}" if where else message)
     return "; ".join(problems)
