@@ -44,5 +44,9 @@ format: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/escalate validate
 
+# The benchmark (not a test): prints a table and one JSON line. BENCH_ARGS=--open 10000 etc.
+bench: $(STAMP)
+	$(BIN)/python -m bench.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache *.egg-info
