@@ -7,6 +7,7 @@ so a template typo fails a test instead of an email at 3 a.m.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -32,16 +33,17 @@ def duration(value: timedelta | None) -> str:
     return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
 
 
-def build_environment() -> Environment:
+def build_environment(package: str, **filters: Callable) -> Environment:
+    """The project's Jinja2 settings for ``<package>/templates``: HTML autoescaped, strict."""
     env = Environment(
-        loader=PackageLoader("activities", "templates"),
+        loader=PackageLoader(package, "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=markdown_text, when=when, duration=duration)
+    env.filters.update(filters)
     return env
 
 
-TEMPLATES = build_environment()
+TEMPLATES = build_environment("activities", md=markdown_text, when=when, duration=duration)

@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from temporalio.client import RPCError, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCStatusCode
 
 log = logging.getLogger("escalate.api")
 
-# Error responses every incident route may give, for the OpenAPI document.
-ERROR_MODEL = {"content": {"application/json": {"example": {"detail": "a readable reason"}}}}
+class Problem(BaseModel):
+    """Every error: a readable reason (a list of field errors for invalid bodies)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+ERROR_MODEL: dict[str, Any] = {"model": Problem}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, **ERROR_MODEL}
+
+
+# Error responses the incident routes may give, for the OpenAPI document.
 INCIDENT_ERRORS = {
-    401: {"description": "Missing API key", **ERROR_MODEL},
-    403: {"description": "API key not accepted", **ERROR_MODEL},
-    404: {"description": "No such incident", **ERROR_MODEL},
-    503: {"description": "Temporal cannot be reached", **ERROR_MODEL},
+    401: _error("Missing API key"),
+    403: _error("API key not accepted"),
+    404: _error("No such incident"),
+    413: _error("Request body too large"),
+    422: _error("Invalid fields"),
+    503: _error("Temporal cannot be reached"),
 }
 ACTION_ERRORS = {
     **INCIDENT_ERRORS,
-    409: {"description": "The action no longer applies", **ERROR_MODEL},
-    422: {"description": "Invalid fields or unknown responder", **ERROR_MODEL},
+    409: _error("The action no longer applies"),
+    422: _error("Invalid fields or unknown responder"),
 }
 
 _UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,

@@ -6,7 +6,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from activities.rendering import build_environment
 
 # Pages that carry a token or act on an incident must not be cached, framed or
 # leak their address to another site.
@@ -30,14 +31,7 @@ def local_time(value: datetime | None, timezone: str = "UTC") -> str:
     return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
 
 
-PAGES = Environment(
-    loader=PackageLoader("api", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-PAGES.filters["local_time"] = local_time
+PAGES = build_environment("api", local_time=local_time)
 
 
 def render(template: str, status_code: int = 200, **context) -> HTMLResponse:

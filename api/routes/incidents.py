@@ -138,14 +138,24 @@ async def read_incident(incident_id: str, client: ClientDep, _: ApiKey) -> Incid
                                                     rpc_timeout=RPC_TIMEOUT)
 
 
-async def _act(client, directory, incident_id: str, method, action: BaseModel,
-               responder: str, update_id: str | None) -> IncidentView:
-    if directory.person(responder) is None:
+UPDATES = {"acknowledge": IncidentWorkflow.acknowledge, "resolve": IncidentWorkflow.resolve,
+           "escalate": IncidentWorkflow.escalate}
+
+
+async def perform(client, directory, incident_id: str, name: str, action: ResponderAction,
+                  update_id: str | None = None) -> IncidentView:
+    """Send one of ``UPDATES`` and return the new view.
+
+    Raises:
+        HTTPException: 422 for a responder not in the directory, 409 when the
+            workflow refuses (already acknowledged, already resolved...).
+    """
+    if directory.person(action.responder) is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"responder {responder!r} is not in the directory")
+                            f"responder {action.responder!r} is not in the directory")
     handle = _handle(client, incident_id)
     try:
-        return await handle.execute_update(method, action, id=update_id, rpc_timeout=RPC_TIMEOUT)
+        return await handle.execute_update(UPDATES[name], action, id=update_id, rpc_timeout=RPC_TIMEOUT)
     except WorkflowUpdateFailedError as err:
         raise update_failure(err) from None
     except RPCError as err:
@@ -158,31 +168,20 @@ async def _act(client, directory, incident_id: str, method, action: BaseModel,
                             f"incident already resolved by {view.resolved_by}") from None
 
 
-@router.post("/{incident_id}/acknowledge", response_model=IncidentView, responses=ACTION_ERRORS)
-async def acknowledge(incident_id: str, action: ResponderAction, client: ClientDep,
-                      directory: DirectoryDep, _: ApiKey,
-                      idempotency_key: IdempotencyKey = None) -> IncidentView:
-    """Acknowledge: stops the escalation."""
-    return await _act(client, directory, incident_id, IncidentWorkflow.acknowledge, action,
-                      action.responder, idempotency_key)
+def _action_route(name: str, summary: str) -> None:
+    async def route(incident_id: str, action: ResponderAction, client: ClientDep,
+                    directory: DirectoryDep, _: ApiKey,
+                    idempotency_key: IdempotencyKey = None) -> IncidentView:
+        return await perform(client, directory, incident_id, name, action, idempotency_key)
+
+    route.__name__, route.__doc__ = name, summary
+    router.post(f"/{{incident_id}}/{name}", response_model=IncidentView,
+                responses=ACTION_ERRORS)(route)
 
 
-@router.post("/{incident_id}/resolve", response_model=IncidentView, responses=ACTION_ERRORS)
-async def resolve(incident_id: str, action: ResponderAction, client: ClientDep,
-                  directory: DirectoryDep, _: ApiKey,
-                  idempotency_key: IdempotencyKey = None) -> IncidentView:
-    """Resolve: ends the incident and writes its report."""
-    return await _act(client, directory, incident_id, IncidentWorkflow.resolve, action,
-                      action.responder, idempotency_key)
-
-
-@router.post("/{incident_id}/escalate", response_model=IncidentView, responses=ACTION_ERRORS)
-async def escalate(incident_id: str, action: ResponderAction, client: ClientDep,
-                   directory: DirectoryDep, _: ApiKey,
-                   idempotency_key: IdempotencyKey = None) -> IncidentView:
-    """Escalate now: page the next tier without waiting for the timeout."""
-    return await _act(client, directory, incident_id, IncidentWorkflow.escalate, action,
-                      action.responder, idempotency_key)
+_action_route("acknowledge", "Acknowledge: stops the escalation.")
+_action_route("resolve", "Resolve: ends the incident and writes its report.")
+_action_route("escalate", "Escalate now: page the next tier without waiting for the timeout.")
 
 
 @router.post("/{incident_id}/notes", response_model=IncidentView, responses=ACTION_ERRORS)

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import hashlib
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
-from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ClientDep, DirectoryDep
 from api.pages import local_time, render
-from escalate.links import LinkError, LinkSigner
+from api.routes import incidents as rest
+from escalate.links import LinkClaim, LinkError, LinkSigner
 from workflows import contract
 from workflows.incident import IncidentWorkflow
-from workflows.models import ResponderAction
+from workflows.models import Person, ResponderAction
 
 router = APIRouter(tags=["action links"], include_in_schema=True)
 
 PAST = {"acknowledge": "Acknowledged", "resolve": "Resolved", "escalate": "Escalated"}
-METHODS = {"acknowledge": IncidentWorkflow.acknowledge, "resolve": IncidentWorkflow.resolve,
-           "escalate": IncidentWorkflow.escalate}
 PAGE = {"content": {"text/html": {}}}
 
 
@@ -39,9 +37,8 @@ def _refuse(reason: str, code: int = status.HTTP_400_BAD_REQUEST) -> HTMLRespons
                   detail="Nothing was changed. Use the latest email, or open the incident another way.")
 
 
-@router.get("/r/{token}", response_class=HTMLResponse, responses={200: PAGE, 400: PAGE, 404: PAGE})
-async def confirm(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
-    """A confirmation page for the link's action. Changes nothing."""
+def _claim(token: str, request: Request, directory) -> tuple[LinkClaim, Person] | HTMLResponse:
+    """The link's claim and its responder, or the refusal page to show instead."""
     try:
         claim = _signer(request).verify(token)
     except LinkError as exc:
@@ -49,6 +46,17 @@ async def confirm(token: str, request: Request, client: ClientDep, directory: Di
     person = directory.person(claim.responder)
     if person is None:
         return _refuse("This link's responder is no longer in the directory", 403)
+    return claim, person
+
+
+@router.get("/r/{token}", response_class=HTMLResponse,
+            responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE})
+async def confirm(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
+    """A confirmation page for the link's action. Changes nothing."""
+    checked = _claim(token, request, directory)
+    if isinstance(checked, HTMLResponse):
+        return checked
+    claim, person = checked
     handle = client.get_workflow_handle(contract.workflow_id(claim.incident))
     try:
         incident = await handle.query(IncidentWorkflow.incident)
@@ -60,33 +68,24 @@ async def confirm(token: str, request: Request, client: ClientDep, directory: Di
 
 
 @router.post("/r/{token}", response_class=HTMLResponse,
-             responses={200: PAGE, 400: PAGE, 404: PAGE, 409: PAGE})
+             responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE, 409: PAGE})
 async def perform(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
     """Perform the link's action (the confirmation page's button)."""
-    try:
-        claim = _signer(request).verify(token)
-    except LinkError as exc:
-        return _refuse(str(exc).capitalize())
-    person = directory.person(claim.responder)
-    if person is None:
-        return _refuse("This link's responder is no longer in the directory", 403)
-    handle = client.get_workflow_handle(contract.workflow_id(claim.incident))
+    checked = _claim(token, request, directory)
+    if isinstance(checked, HTMLResponse):
+        return checked
+    claim, person = checked
     # The same link pressed twice is one update: Temporal returns the first result.
     update_id = f"link-{claim.action}-" + hashlib.sha256(token.encode()).hexdigest()[:24]
     try:
-        view = await handle.execute_update(METHODS[claim.action],
-                                           ResponderAction(responder=person.id), id=update_id)
-    except WorkflowUpdateFailedError as err:
-        incident = await handle.query(IncidentWorkflow.incident)
-        reason = getattr(err.cause, "message", str(err.cause))
-        return render("result.html", status.HTTP_409_CONFLICT, ok=False, incident=incident,
+        view = await rest.perform(client, directory, claim.incident, claim.action,
+                                  ResponderAction(responder=person.id), update_id)
+    except HTTPException as err:
+        incident = await client.get_workflow_handle(
+            contract.workflow_id(claim.incident)).query(IncidentWorkflow.incident)
+        reason = str(err.detail)
+        return render("result.html", err.status_code, ok=False, incident=incident,
                       headline=reason[:1].upper() + reason[1:], detail="")
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
-        incident = await handle.query(IncidentWorkflow.incident)
-        return render("result.html", status.HTTP_409_CONFLICT, ok=False, incident=incident,
-                      headline=f"Incident already resolved by {incident.resolved_by}", detail="")
     return render("result.html", ok=True, incident=view,
                   headline=f"{PAST[claim.action]} by {person.name} at "
                            f"{local_time(_acted_at(view, claim.action), person.timezone)}",

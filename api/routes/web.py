@@ -36,7 +36,6 @@ router = APIRouter(include_in_schema=False)
 router.include_router(session_router)
 
 Form_ = Annotated[str, Form()]
-ACTIONS = {"acknowledge": rest.acknowledge, "resolve": rest.resolve, "escalate": rest.escalate}
 DONE = {"acknowledge": "Acknowledged", "resolve": "Resolved", "escalate": "Escalated",
         "note": "Note added", "open": "Opened"}
 FIELD_HELP = {
@@ -173,11 +172,11 @@ async def act(request: Request, incident_id: str, client: ClientDep, settings: S
     """Acknowledge, resolve or escalate as the chosen responder (the workflow's update)."""
     if not session.csrf_ok(csrf):
         return forbidden(request, session)
-    if action not in ACTIONS:
+    if action not in rest.UPDATES:
         return await _refused(request, client, settings, directory, session, incident_id,
                               HTTPException(422, "unknown action"))
     try:
-        await ACTIONS[action](incident_id, ResponderAction(responder=responder), client, directory, "web")
+        await rest.perform(client, directory, incident_id, action, ResponderAction(responder=responder))
     except (HTTPException, ValidationError) as err:
         return await _refused(request, client, settings, directory, session, incident_id, err)
     except RPCError as err:
