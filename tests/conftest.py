@@ -4,6 +4,11 @@ to open incidents against it with the real activities writing into a temp folder
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,8 +20,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from escalate.devstack import wait_for_port
 from escalate.incidents import prepare, start
-from escalate.servers import binary, register_search_attributes
+from escalate.servers import binary, free_port, register_search_attributes
 from escalate.settings import RUNBOOKS_DIR, Settings
 from runbooks import REGISTRY
 from runbooks.directory import load_directory
@@ -133,3 +139,42 @@ async def api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
                                      headers={"Authorization": "Bearer test-key"}) as client:
             client.settings = settings
             yield client
+
+
+STACK_KEY = "stack-key"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """``escalate dev`` as a newcomer runs it (dev server, worker and API processes) on free
+    ports; yields the API's base URL and the outbox folder; Ctrl-C (SIGINT) stops it."""
+    data = tmp_path_factory.mktemp("stack")
+    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
+    base = f"http://127.0.0.1:{api_port}"
+    env = {**os.environ, "DATA_DIR": str(data), "API_KEYS": STACK_KEY, "PUBLIC_URL": base,
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
+           "TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}"}
+    log = (data / "dev.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "escalate.cli", "dev", "--port", str(api_port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(api_port, timeout=60)
+        yield base, data / "outbox"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+        log.close()
+
+
+def wait_for_file(folder: Path, pattern: str, timeout: float = 15) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = sorted(folder.glob(pattern))
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {pattern} in {folder} after {timeout} s")

@@ -10,50 +10,20 @@ README's screenshot with this same code.
 from __future__ import annotations
 
 import os
-import signal
 import struct
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from escalate.devstack import wait_for_port
-from escalate.servers import free_port
+from conftest import STACK_KEY, wait_for_file
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-KEY = "browser-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
+AUTH = {"Authorization": f"Bearer {STACK_KEY}"}
 PHONE = {"width": 420, "height": 480}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    data = tmp_path_factory.mktemp("browser")
-    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
-    base = f"http://127.0.0.1:{api_port}"
-    env = {**os.environ, "DATA_DIR": str(data), "API_KEYS": KEY, "PUBLIC_URL": base,
-           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
-           "TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}"}
-    log = (data / "dev.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "escalate.cli", "dev", "--port", str(api_port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(api_port, timeout=60)
-        yield base, data / "outbox"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-        log.close()
 
 
 @pytest.fixture
@@ -67,16 +37,6 @@ async def chromium():
         await browser.close()
 
 
-def wait_for_file(folder: Path, pattern: str, timeout: float = 15) -> Path:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = sorted(folder.glob(pattern))
-        if found:
-            return found[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no {pattern} in {folder} after {timeout} s")
-
-
 def png_width(path: Path) -> int:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
@@ -85,7 +45,7 @@ def png_width(path: Path) -> int:
 
 async def test_responder_acknowledges_from_the_outbox_email_in_a_browser(stack, chromium, tmp_path):
     base, outbox = stack
-    title = "Checkout latency over 2 s"  # one per module: the stack is the module's own
+    title = "Checkout latency over 2 s"
     async with httpx.AsyncClient(base_url=base, headers=AUTH, timeout=20) as http:
         created = await http.post("/api/incidents", json={
             "title": title, "severity": "SEV2", "service": "checkout", "runbook": "demo",
@@ -97,7 +57,7 @@ async def test_responder_acknowledges_from_the_outbox_email_in_a_browser(stack, 
     page = await (await chromium.new_context(viewport=PHONE)).new_page()
     await page.goto(f"{base}/outbox")
     assert page.url.startswith(f"{base}/login")
-    await page.get_by_label("API key").fill(KEY)
+    await page.get_by_label("API key").fill(STACK_KEY)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{base}/outbox")
 
@@ -130,7 +90,7 @@ async def test_signed_in_browser_sees_the_acknowledgement_on_the_incident_page(s
 
     page = await (await chromium.new_context(viewport=PHONE)).new_page()
     await page.goto(f"{base}/incidents/{incident}")
-    await page.get_by_label("API key").fill(KEY)
+    await page.get_by_label("API key").fill(STACK_KEY)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{base}/incidents/{incident}")
     await page.get_by_label("You are").select_option("alice")

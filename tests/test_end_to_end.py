@@ -3,61 +3,21 @@ API processes), a demo incident opened over HTTP, emails landing in the outbox."
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import httpx
-import pytest
 
-from escalate.devstack import wait_for_port
-from escalate.servers import free_port
+from conftest import STACK_KEY, wait_for_file
 
-AUTH = {"Authorization": "Bearer e2e-key"}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    data = tmp_path_factory.mktemp("e2e")
-    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "DATA_DIR": str(data), "API_KEYS": "e2e-key",
-           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
-           "TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}"}
-    log = (data / "dev.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "escalate.cli", "dev", "--port", str(api_port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(api_port, timeout=60)
-        yield f"http://127.0.0.1:{api_port}", data / "outbox"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
-        log.close()
-
-
-def wait_for_file(folder: Path, pattern: str, timeout: float) -> Path:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = sorted(folder.glob(pattern))
-        if found:
-            return found[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no {pattern} in {folder} after {timeout} s")
+AUTH = {"Authorization": f"Bearer {STACK_KEY}"}
 
 
 def test_demo_incident_escalates_then_stops_on_acknowledgement(stack):
     api, outbox = stack
     with httpx.Client(base_url=api, headers=AUTH, timeout=20) as http:
         created = http.post("/api/incidents", json={
-            "title": "Checkout latency over 2 s", "severity": "SEV2",
+            "title": "End-to-end drill", "severity": "SEV2",
             "service": "checkout", "runbook": "demo"})
         assert created.status_code == 201, created.text
         incident = created.json()["id"]
