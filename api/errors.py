@@ -12,6 +12,8 @@ from temporalio.client import RPCError, WorkflowQueryFailedError, WorkflowUpdate
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCStatusCode
 
+from escalate.incidents import RetryLater
+
 log = logging.getLogger("escalate.api")
 
 class Problem(BaseModel):
@@ -71,6 +73,11 @@ def install(app: FastAPI) -> None:
     async def _query(_: Request, err: WorkflowQueryFailedError) -> JSONResponse:
         return JSONResponse({"detail": f"the incident could not be read: {err}"},
                             status.HTTP_503_SERVICE_UNAVAILABLE)
+
+    @app.exception_handler(RetryLater)
+    async def _retry(_: Request, err: RetryLater) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": "1"})
 
     @app.exception_handler(RuntimeError)
     async def _runtime(_: Request, err: RuntimeError) -> JSONResponse:

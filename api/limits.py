@@ -1,4 +1,8 @@
-"""Request size limit: bodies over ``MAX_BODY_BYTES`` get a 413, read or not."""
+"""Request size limit: bodies over ``MAX_BODY_BYTES`` get a 413, read or not.
+
+Integration webhooks (``/api/integrations/``) carry whole alert groups and get the
+larger ``MAX_ALERT_BODY_BYTES``: Alertmanager drops a group answered with a 4xx.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, integration_bytes: int) -> None:
+        self.app, self.default, self.integration = app, max_bytes, integration_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.integration if scope["path"].startswith("/api/integrations/") else self.default
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(send, self.max_bytes)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
             return
         seen = 0
 
@@ -25,14 +30,14 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, limit)
 
 
 class _TooLarge(Exception):

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -25,6 +25,13 @@ from workflows.models import Incident, IncidentInput, IncidentRequest, IncidentV
 from workflows.runbook import Registry
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: readable over the phone
+
+
+class RetryLater(Exception):
+    """Temporal is reachable but the alert could not be placed yet (the API answers 503)."""
+
+
+ALERT_RPC_TIMEOUT = timedelta(seconds=30)
 
 
 def new_id() -> str:
@@ -99,14 +106,15 @@ async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
         )
         try:
             view = await client.execute_update_with_start_workflow(
-                IncidentWorkflow.trigger, trigger, start_workflow_operation=operation, id=update_id)
+                IncidentWorkflow.trigger, trigger, start_workflow_operation=operation, id=update_id,
+                rpc_timeout=ALERT_RPC_TIMEOUT)
         except WorkflowUpdateFailedError:
             # The open incident is resolved but its run has not closed yet: the
             # next attempt finds it closed and opens a new incident.
             await asyncio.sleep(0.2 * (attempt + 1))
             continue
         return view, view.repeats == count - 1  # every alert counted was ours: we opened it
-    raise RuntimeError(f"incident {incident.id} kept refusing the alert")
+    raise RetryLater(f"incident {incident.id} is closing and kept refusing the alert; retry shortly")
 
 
 @dataclass

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
     reports_dir: Path | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_alert_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     alert_severity_label: str = "severity"
     alert_severity_map: str = "critical=SEV1,error=SEV2,warning=SEV3,info=SEV4"
     alert_default_severity: str = "SEV3"
