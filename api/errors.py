@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from temporalio.client import RPCError, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -31,6 +33,7 @@ def _error(description: str) -> dict[str, Any]:
 
 # Error responses the incident routes may give, for the OpenAPI document.
 INCIDENT_ERRORS = {
+    400: _error("The body could not be read (not UTF-8, not JSON)"),
     401: _error("Missing API key"),
     403: _error("API key not accepted"),
     404: _error("No such incident"),
@@ -58,6 +61,16 @@ def update_failure(err: WorkflowUpdateFailedError) -> HTTPException:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes each bad input back; an input that cannot be
+        # encoded (a lone surrogate, raw bytes) then crashes the reply. Say where and
+        # why, never what: the caller has the input already.
+        errors = [{"loc": [str(part) for part in e["loc"]], "msg": e["msg"], "type": e["type"]}
+                  for e in err.errors()]
+        body = json.dumps({"detail": errors}, ensure_ascii=True)
+        return Response(body, status.HTTP_422_UNPROCESSABLE_CONTENT, media_type="application/json")
+
     @app.exception_handler(RPCError)
     async def _rpc(_: Request, err: RPCError) -> JSONResponse:
         if err.status == RPCStatusCode.NOT_FOUND:

@@ -34,6 +34,7 @@ RESOLVED = ResponderAction(responder=alerts.SOURCE, note="resolved in Alertmanag
 _UNREACHABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
 
 RESPONSES = {
+    400: INCIDENT_ERRORS[400],
     401: INCIDENT_ERRORS[401],
     403: INCIDENT_ERRORS[403],
     413: {"description": "Body over MAX_BODY_BYTES: raise it, or group alerts more finely",
