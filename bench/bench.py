@@ -35,6 +35,26 @@ from escalate.processes import DevServer, Process, app_env, escalate, rss_mib
 from escalate.servers import free_port
 
 KEY = "bench-key"
+# One person per team, so an incident's first page is one email, as the floor's one activity.
+BENCH_DIRECTORY = """
+people:
+  - {id: alice, name: Alice, email: alice@example.com}
+  - {id: bob, name: Bob, email: bob@example.com}
+  - {id: carol, name: Carol, email: carol@example.com}
+  - {id: heidi, name: Heidi, email: heidi@example.com}
+  - {id: judy, name: Judy, email: judy@example.com}
+  - {id: ciso, name: Ciso, email: ciso@example.com}
+teams:
+  - {id: support, name: Support, members: [alice]}
+  - {id: leads, name: Leads, members: [bob]}
+  - {id: platform, name: Platform, members: [bob]}
+  - {id: dba, name: DBA, members: [bob]}
+  - {id: payments, name: Payments, members: [bob]}
+  - {id: management, name: Management, members: [carol]}
+  - {id: security, name: Security, members: [heidi]}
+  - {id: legal, name: Legal, members: [judy]}
+  - {id: stakeholders, name: Stakeholders, members: [carol]}
+"""
 # Quiet incidents (SEV4 on the default ladder: two hours before tier 2) for the rows
 # that must not be disturbed by escalations in the background; demo ones for timers.
 QUIET = {"severity": "SEV4", "service": "checkout", "runbook": "default"}
@@ -52,8 +72,10 @@ class Stack:
 
     async def __aenter__(self) -> Stack:
         self.server.start()
+        directory = self.folder / "directory.yaml"
+        directory.write_text(BENCH_DIRECTORY)
         env = app_env(self.folder, self.server, api_key=KEY, task_queue="bench",
-                      MAX_BODY_BYTES="65536")
+                      DIRECTORY_FILE=str(directory))
         self.worker = self._start(escalate("worker"), env, "worker")
         self._start(escalate("api", "--port", str(self.api_port)), env, "api")
         floor = [sys.executable, "-m", "bench.floor", self.server.address, "floor"]
@@ -62,7 +84,7 @@ class Stack:
         self.client = await Client.connect(self.server.address)
         self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.api_port}",
                                       headers={"Authorization": f"Bearer {KEY}"}, timeout=60,
-                                      limits=httpx.Limits(max_connections=64))
+                                      limits=httpx.Limits(max_connections=256))
         return self
 
     def _start(self, command: list[str], env: dict, name: str) -> Process:
@@ -176,14 +198,22 @@ async def acks(stack: Stack, ids: list[str]) -> list[float]:
     return times
 
 
-async def timer_lateness(stack: Stack, count: int) -> tuple[list[float], float]:
-    """Open ``count`` demo incidents; when every one has exhausted its three tiers,
-    read each escalation's lateness from the records the document activity wrote."""
+async def timer_lateness(stack: Stack, open_count: int, probes: int = 100,
+                         rate: float = 2.0) -> tuple[list[float], float]:
+    """With ``open_count`` incidents open and waiting, open ``probes`` demo incidents at a
+    gentle ``rate`` and read how late each escalation fired from the records the document
+    activity writes when a demo incident has exhausted its three tiers."""
     sampler = Sampler(lambda: rss_mib(stack.worker.process.pid))
     sampler.start()
-    rate, ids = await intake(stack, count, kind=DEMO)
+    await intake(stack, open_count)  # quiet incidents: paged, then waiting for hours
+    ids: list[str] = []
+
+    async def probe(i: int) -> None:
+        ids.append((await open_incident(stack, f"timer probe {i}", DEMO))[0])
+
+    await steady(probe, probes, rate)
     reports = stack.folder / "reports"
-    await wait_for_files(reports, "*.json", count, timeout=120 + count / 5, among=set(ids))
+    await wait_for_files(reports, "*.json", probes, timeout=120, among=set(ids))
     sampler.stop()
     lateness = []
     for incident in ids:
@@ -238,7 +268,8 @@ async def run(args: argparse.Namespace) -> dict:
             results["intake_rate"], _ = await intake(stack, args.intake)
             results["bare_update"] = stats(await bare_updates(stack, args.acks))
             results["ack"] = stats(await acks(stack, page_ids[: args.acks]))
-            storm_rate, storm_incidents = await alert_storm(stack, args.storm, 100)
+            storm_rate, storm_incidents = await alert_storm(stack, args.storm, 100,
+                                                            args.storm_concurrency)
             results["storm"] = {"alerts_per_s": storm_rate, "incidents": storm_incidents}
             lateness, peak = await timer_lateness(stack, args.open)
             results["timer_lateness"] = {**stats(lateness), "open": args.open, "worker_rss_mib": peak}
@@ -281,6 +312,8 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=300, help="incidents for intake throughput")
     parser.add_argument("--acks", type=int, default=100, help="acknowledgements timed")
     parser.add_argument("--storm", type=int, default=10_000, help="alerts in the storm")
+    parser.add_argument("--storm-concurrency", type=int, default=128,
+                        help="alerts in flight at once during the storm (many senders)")
     parser.add_argument("--open", type=int, default=1_000,
                         help="incidents open for timer lateness (up to 10,000)")
     args = parser.parse_args()
