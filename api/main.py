@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,9 +17,25 @@ from escalate.incidents import RepeatCoalescer
 from escalate.settings import Settings, get_settings
 from escalate.validate import validated_directory
 
+_TOKEN_PATH = re.compile(r"/r/[^\s?\"]+")
+
+
+class RedactLinkTokens(logging.Filter):
+    """Access logs show ``/r/<redacted>``: a link token is a credential until it expires."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_PATH.sub("/r/<redacted>", a) if isinstance(a, str) else a
+                                for a in record.args)
+        record.msg = _TOKEN_PATH.sub("/r/<redacted>", str(record.msg))
+        return True
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactLinkTokens) for f in access.filters):
+        access.addFilter(RedactLinkTokens())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
