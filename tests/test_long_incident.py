@@ -1,14 +1,20 @@
 """An incident open for 30 days, with stakeholder updates every 15 minutes, keeps its
-history bounded by continuing as new, and keeps its whole timeline across runs."""
+history bounded by continuing as new, and keeps its whole timeline across runs.
+
+It runs on a time-skipping server of its own: thousands of runs and emails would
+otherwise weigh on the server every other workflow test shares."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from conftest import update
 from escalate.incidents import prepare, start
+from escalate.servers import binary, register_search_attributes
 from runbooks import REGISTRY
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction
@@ -16,6 +22,18 @@ from workflows.models import IncidentRequest, ResponderAction
 HISTORY_LIMIT = 2_000
 DAYS = 30
 UPDATES = DAYS * 24 * 4  # every 15 minutes
+
+
+@pytest.fixture
+async def env():
+    """Shadows the shared ``env`` for this module only."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=binary("temporal-test-server"),
+    )
+    await register_search_attributes(environment.client)
+    yield environment
+    await environment.shutdown()
 
 
 @pytest.mark.timeout(900)
