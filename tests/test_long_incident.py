@@ -9,12 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from conftest import update
+from conftest import time_skipping, update
 from escalate.incidents import prepare, start
-from escalate.servers import binary, register_search_attributes
 from runbooks import REGISTRY
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction
@@ -27,13 +24,8 @@ UPDATES = DAYS * 24 * 4  # every 15 minutes
 @pytest.fixture
 async def env():
     """Shadows the shared ``env`` for this module only."""
-    environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=binary("temporal-test-server"),
-    )
-    await register_search_attributes(environment.client)
-    yield environment
-    await environment.shutdown()
+    async with time_skipping() as environment:
+        yield environment
 
 
 @pytest.mark.timeout(900)
