@@ -46,8 +46,10 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
         await environment.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test module: a workflow one module leaves behind
+    (its worker gone, a timer due) would otherwise hold up time skipping for the next."""
     async with time_skipping() as environment:
         yield environment
 

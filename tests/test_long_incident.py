@@ -1,8 +1,7 @@
 """An incident open for 30 days, with stakeholder updates every 15 minutes, keeps its
 history bounded by continuing as new, and keeps its whole timeline across runs.
 
-It runs on a time-skipping server of its own: thousands of runs and emails would
-otherwise weigh on the server every other workflow test shares."""
+It runs on a time-skipping server of its own (as every test module does)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import time_skipping, update
+from conftest import update
 from escalate.incidents import prepare, start
 from runbooks import REGISTRY
 from workflows.incident import IncidentWorkflow
@@ -19,13 +18,6 @@ from workflows.models import IncidentRequest, ResponderAction
 HISTORY_LIMIT = 2_000
 DAYS = 30
 UPDATES = DAYS * 24 * 4  # every 15 minutes
-
-
-@pytest.fixture
-async def env():
-    """Shadows the shared ``env`` for this module only."""
-    async with time_skipping() as environment:
-        yield environment
 
 
 @pytest.mark.timeout(900)
