@@ -34,8 +34,9 @@ def build_activities(settings: Settings) -> list:
         public_url=settings.public_url,
         mail_from=settings.mail_from,
         signer=LinkSigner(settings.link_secrets, settings.link_max_age),
-        sendgrid=sendgrid_client(key.get_secret_value(), settings.sendgrid_host,
-                                 settings.sendgrid_timeout) if key else None,
+        sendgrid=sendgrid_client(key.get_secret_value(), settings.sendgrid_host, settings.sendgrid_timeout)
+        if key
+        else None,
     )
     documenter = Documenter(settings.reports)
     return [notifier.send_email, documenter.document_incident]
@@ -56,8 +57,7 @@ async def run_worker(settings: Settings | None = None) -> None:
     validated_directory(settings)
     client = await connect(settings)
     mode = "SendGrid" if settings.sendgrid_api_key else f"outbox {settings.outbox}"
-    log.info("worker polling %s on %s (email: %s)", settings.task_queue,
-             settings.temporal_address, mode)
+    log.info("worker polling %s on %s (email: %s)", settings.task_queue, settings.temporal_address, mode)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -64,10 +64,12 @@ class Documenter:
 def render_report(incident: IncidentView) -> str:
     """The post-incident report in Markdown: summary, metrics, people, timeline."""
     ack = incident.acknowledged_at or _first(incident, "acknowledged")
-    involved = list(dict.fromkeys(
-        [p.person for p in incident.paged]
-        + [e.actor for e in incident.timeline if e.actor not in ("runbook", "api", "email")]
-    ))
+    involved = list(
+        dict.fromkeys(
+            [p.person for p in incident.paged]
+            + [e.actor for e in incident.timeline if e.actor not in ("runbook", "api", "email")]
+        )
+    )
     return TEMPLATES.get_template("report.md").render(
         incident=incident,
         time_to_ack=(ack - incident.created_at) if ack else None,

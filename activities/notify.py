@@ -41,8 +41,15 @@ class Email:
 class Notifier:
     """Holds the mail settings and the SendGrid client; built once in the worker."""
 
-    def __init__(self, *, outbox: Path, public_url: str, mail_from: str, signer: LinkSigner,
-                 sendgrid: SendGridAPIClient | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        outbox: Path,
+        public_url: str,
+        mail_from: str,
+        signer: LinkSigner,
+        sendgrid: SendGridAPIClient | None = None,
+    ) -> None:
         self.outbox = outbox
         self.public_url = public_url
         self.mail_from = mail_from
@@ -68,18 +75,27 @@ class Notifier:
 
     def build(self, note: Notification) -> Mail:
         email = self.render(note)
-        mail = Mail(from_email=self.mail_from, to_emails=note.recipient.email, subject=email.subject,
-                    plain_text_content=email.text, html_content=email.html)
+        mail = Mail(
+            from_email=self.mail_from,
+            to_emails=note.recipient.email,
+            subject=email.subject,
+            plain_text_content=email.text,
+            html_content=email.html,
+        )
         mail.tracking_settings = TrackingSettings(click_tracking=ClickTracking(False, False))
         mail.custom_arg = CustomArg("notification_id", note.id)
         return mail
 
     def _context(self, note: Notification) -> dict[str, Any]:
         incident = note.incident
-        actions = ("acknowledge", "resolve", "escalate") if note.kind is NotificationKind.PAGE else (
-            ("acknowledge", "resolve") if note.kind is NotificationKind.EXHAUSTED else ())
-        links = {a: f"{self.public_url}/r/{self.signer.sign(incident.id, note.recipient.id, a)}"
-                 for a in actions}
+        actions = (
+            ("acknowledge", "resolve", "escalate")
+            if note.kind is NotificationKind.PAGE
+            else (("acknowledge", "resolve") if note.kind is NotificationKind.EXHAUSTED else ())
+        )
+        links = {
+            a: f"{self.public_url}/r/{self.signer.sign(incident.id, note.recipient.id, a)}" for a in actions
+        }
         return {
             "note": note,
             "incident": incident,

@@ -79,6 +79,7 @@ class AlertmanagerResult(BaseModel):
 
 # -- identity ----------------------------------------------------------------
 
+
 def fingerprint(alert: Alert) -> str:
     """Alertmanager's fingerprint, or one derived from the sorted labels (Grafana may omit it)."""
     if alert.fingerprint:
@@ -105,6 +106,7 @@ def update_id(kind: str, fp: str, alert: Alert) -> str:
 
 
 # -- mapping ------------------------------------------------------------------
+
 
 def incident_request(alert: Alert, fp: str, settings: Settings) -> IncidentRequest:
     return IncidentRequest(

@@ -38,8 +38,9 @@ def require_api_key(
 ) -> str:
     """The caller's key, checked in constant time against every configured key."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer API key",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer API key", headers={"WWW-Authenticate": "Bearer"}
+        )
     offered = credentials.credentials.encode()
     matches = [hmac.compare_digest(offered, key.encode()) for key in settings.api_key_list]
     if not any(matches):

@@ -18,6 +18,7 @@ from escalate.incidents import RetryLater
 
 log = logging.getLogger("escalate.api")
 
+
 class Problem(BaseModel):
     """Every error: a readable reason (a list of field errors for invalid bodies)."""
 
@@ -47,8 +48,7 @@ ACTION_ERRORS = {
     422: _error("Invalid fields or unknown responder"),
 }
 
-_UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                RPCStatusCode.CANCELLED}
+_UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
 
 
 def update_failure(err: WorkflowUpdateFailedError) -> HTTPException:
@@ -66,8 +66,10 @@ def install(app: FastAPI) -> None:
         # FastAPI's own handler echoes each bad input back; an input that cannot be
         # encoded (a lone surrogate, raw bytes) then crashes the reply. Say where and
         # why, never what: the caller has the input already.
-        errors = [{"loc": [str(part) for part in e["loc"]], "msg": e["msg"], "type": e["type"]}
-                  for e in err.errors()]
+        errors = [
+            {"loc": [str(part) for part in e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in err.errors()
+        ]
         body = json.dumps({"detail": errors}, ensure_ascii=True)
         return Response(body, status.HTTP_422_UNPROCESSABLE_CONTENT, media_type="application/json")
 
@@ -76,25 +78,34 @@ def install(app: FastAPI) -> None:
         if err.status == RPCStatusCode.NOT_FOUND:
             return JSONResponse({"detail": "no such incident"}, status.HTTP_404_NOT_FOUND)
         if err.status in _UNAVAILABLE:
-            return JSONResponse({"detail": "Temporal cannot be reached; try again shortly"},
-                                status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+            return JSONResponse(
+                {"detail": "Temporal cannot be reached; try again shortly"},
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "5"},
+            )
         log.warning("Temporal refused a call: %s %s", err.status, err.message)
-        return JSONResponse({"detail": f"Temporal refused the call: {err.message}"},
-                            status.HTTP_502_BAD_GATEWAY)
+        return JSONResponse(
+            {"detail": f"Temporal refused the call: {err.message}"}, status.HTTP_502_BAD_GATEWAY
+        )
 
     @app.exception_handler(WorkflowQueryFailedError)
     async def _query(_: Request, err: WorkflowQueryFailedError) -> JSONResponse:
-        return JSONResponse({"detail": f"the incident could not be read: {err}"},
-                            status.HTTP_503_SERVICE_UNAVAILABLE)
+        return JSONResponse(
+            {"detail": f"the incident could not be read: {err}"}, status.HTTP_503_SERVICE_UNAVAILABLE
+        )
 
     @app.exception_handler(RetryLater)
     async def _retry(_: Request, err: RetryLater) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status.HTTP_503_SERVICE_UNAVAILABLE,
-                            headers={"Retry-After": "1"})
+        return JSONResponse(
+            {"detail": str(err)}, status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+        )
 
     @app.exception_handler(RuntimeError)
     async def _runtime(_: Request, err: RuntimeError) -> JSONResponse:
         # The SDK raises RuntimeError("Failed client connect ...") when the server is down.
         log.warning("request failed: %s", err)
-        return JSONResponse({"detail": "Temporal cannot be reached; try again shortly"},
-                            status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": "Temporal cannot be reached; try again shortly"},
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )

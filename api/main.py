@@ -25,8 +25,9 @@ class RedactLinkTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(_TOKEN_PATH.sub("/r/<redacted>", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(
+                _TOKEN_PATH.sub("/r/<redacted>", a) if isinstance(a, str) else a for a in record.args
+            )
         record.msg = _TOKEN_PATH.sub("/r/<redacted>", str(record.msg))
         return True
 
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Escalation Runbooks",
         version="1.0",
         description="Open incidents, follow them and act on them. Every incident is a "
-                    "durable Temporal workflow driven by a runbook.",
+        "durable Temporal workflow driven by a runbook.",
         lifespan=lifespan,
     )
     app.include_router(incidents.router)
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.include_router(health.router)
     errors.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       integration_bytes=settings.max_alert_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, integration_bytes=settings.max_alert_body_bytes
+    )
     return app

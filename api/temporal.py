@@ -33,8 +33,7 @@ class TemporalConnection:
                     try:
                         self._client = await asyncio.wait_for(connect(self._settings), 5)
                     except (OSError, RuntimeError, TimeoutError) as exc:
-                        log.warning("cannot reach Temporal at %s: %s",
-                                    self._settings.temporal_address, exc)
+                        log.warning("cannot reach Temporal at %s: %s", self._settings.temporal_address, exc)
                         raise HTTPException(
                             status.HTTP_503_SERVICE_UNAVAILABLE,
                             "Temporal cannot be reached; try again shortly",

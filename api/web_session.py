@@ -57,8 +57,11 @@ def _key_accepted(settings: Settings, offered: str) -> bool:
 
 
 def _fingerprint_current(settings: Settings, fingerprint: str) -> bool:
-    matches = [hmac.compare_digest(fingerprint, _fingerprint(secret, key))
-               for secret in settings.link_secrets for key in settings.api_key_list]
+    matches = [
+        hmac.compare_digest(fingerprint, _fingerprint(secret, key))
+        for secret in settings.link_secrets
+        for key in settings.api_key_list
+    ]
     return any(matches)
 
 
@@ -88,8 +91,9 @@ def require_session(request: Request) -> WebSession:
     target = "/login"
     if request.method == "GET" and SAFE_NEXT.fullmatch(request.url.path):
         target += "?next=" + quote(request.url.path, safe="/")
-    raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first",
-                        headers={"Location": target, **SECURITY_HEADERS})
+    raise HTTPException(
+        status.HTTP_303_SEE_OTHER, "sign in first", headers={"Location": target, **SECURITY_HEADERS}
+    )
 
 
 SessionDep = Annotated[WebSession, Depends(require_session)]
@@ -103,20 +107,38 @@ def nav(request: Request, session: WebSession) -> dict:
 def forbidden(request: Request, session: WebSession | None) -> HTMLResponse:
     """The page for a form without a valid CSRF token: nothing was changed."""
     extra = {"nav": nav(request, session)} if session and session.fingerprint else {}
-    return render("result.html", status.HTTP_403_FORBIDDEN, ok=False, incident=None,
-                  headline="This form has expired",
-                  detail="Nothing was changed. Reload the page and try again.", **extra)
+    return render(
+        "result.html",
+        status.HTTP_403_FORBIDDEN,
+        ok=False,
+        incident=None,
+        headline="This form has expired",
+        detail="Nothing was changed. Reload the page and try again.",
+        **extra,
+    )
 
 
 def _set_cookie(response: Response, request: Request, session: WebSession) -> None:
     settings: Settings = request.app.state.settings
     value = _serializer(settings).dumps({"c": session.csrf, "f": session.fingerprint})
-    response.set_cookie(COOKIE, value, max_age=MAX_AGE, path="/", httponly=True, samesite="strict",
-                        secure=settings.public_url.startswith("https://"))
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=settings.public_url.startswith("https://"),
+    )
 
 
-def _login_page(request: Request, session: WebSession, next_path: str, error: str = "",
-                status_code: int = status.HTTP_200_OK) -> HTMLResponse:
+def _login_page(
+    request: Request,
+    session: WebSession,
+    next_path: str,
+    error: str = "",
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
     response = render("login.html", status_code, csrf=session.csrf, next=next_path, error=error)
     _set_cookie(response, request, session)
     return response
@@ -127,26 +149,33 @@ def _safe_next(value: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request,
-                     next_path: Annotated[str, Query(alias="next")] = "/incidents") -> HTMLResponse:
+async def login_form(
+    request: Request, next_path: Annotated[str, Query(alias="next")] = "/incidents"
+) -> HTMLResponse:
     """The sign-in form: one field, an API key."""
     session = load(request) or WebSession(csrf=secrets.token_urlsafe(32))
     return _login_page(request, session, _safe_next(next_path))
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, key: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
-                next_path: Annotated[str, Form(alias="next")] = "/incidents") -> Response:
+async def login(
+    request: Request,
+    key: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    next_path: Annotated[str, Form(alias="next")] = "/incidents",
+) -> Response:
     """Check the key in constant time; on success start a fresh session (new CSRF token)."""
     session = load(request)
     if session is None or not session.csrf_ok(csrf):
         return forbidden(request, None)
     settings: Settings = request.app.state.settings
     if not _key_accepted(settings, key):
-        return _login_page(request, session, _safe_next(next_path), "That key is not accepted.",
-                           status.HTTP_401_UNAUTHORIZED)
-    signed_in = WebSession(csrf=secrets.token_urlsafe(32),
-                           fingerprint=_fingerprint(settings.link_secrets[0], key))
+        return _login_page(
+            request, session, _safe_next(next_path), "That key is not accepted.", status.HTTP_401_UNAUTHORIZED
+        )
+    signed_in = WebSession(
+        csrf=secrets.token_urlsafe(32), fingerprint=_fingerprint(settings.link_secrets[0], key)
+    )
     response = RedirectResponse(_safe_next(next_path), status.HTTP_303_SEE_OTHER, headers=SECURITY_HEADERS)
     _set_cookie(response, request, signed_in)
     return response

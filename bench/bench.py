@@ -74,17 +74,21 @@ class Stack:
         self.server.start()
         directory = self.folder / "directory.yaml"
         directory.write_text(BENCH_DIRECTORY)
-        env = app_env(self.folder, self.server, api_key=KEY, task_queue="bench",
-                      DIRECTORY_FILE=str(directory))
+        env = app_env(
+            self.folder, self.server, api_key=KEY, task_queue="bench", DIRECTORY_FILE=str(directory)
+        )
         self.worker = self._start(escalate("worker"), env, "worker")
         self._start(escalate("api", "--port", str(self.api_port)), env, "api")
         floor = [sys.executable, "-m", "bench.floor", self.server.address, "floor"]
         self._start(floor, env, "floor")
         wait_for_port(self.api_port, timeout=60)
         self.client = await Client.connect(self.server.address)
-        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.api_port}",
-                                      headers={"Authorization": f"Bearer {KEY}"}, timeout=60,
-                                      limits=httpx.Limits(max_connections=256))
+        self.http = httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.api_port}",
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=256),
+        )
         return self
 
     def _start(self, command: list[str], env: dict, name: str) -> Process:
@@ -111,8 +115,9 @@ async def floor_throughput(stack: Stack, count: int, concurrency: int = 32) -> f
 
     async def one(i: int) -> None:
         async with gate:
-            await stack.client.start_workflow("FloorWorkflow", str(folder / f"{i}"),
-                                              id=f"floor-{folder.name}-{i}", task_queue="floor")
+            await stack.client.start_workflow(
+                "FloorWorkflow", str(folder / f"{i}"), id=f"floor-{folder.name}-{i}", task_queue="floor"
+            )
 
     started = time.monotonic()
     await asyncio.gather(*(one(i) for i in range(count)))
@@ -127,8 +132,9 @@ async def floor_latency(stack: Stack, count: int, rate: float) -> list[float]:
 
     async def one(i: int) -> None:
         sent[i] = time.time()
-        await stack.client.start_workflow("FloorWorkflow", str(folder / f"{i}"),
-                                          id=f"floor-{folder.name}-{i}", task_queue="floor")
+        await stack.client.start_workflow(
+            "FloorWorkflow", str(folder / f"{i}"), id=f"floor-{folder.name}-{i}", task_queue="floor"
+        )
 
     await steady(one, count, rate)
     await wait_for_files(folder, "*", count, timeout=300)
@@ -138,9 +144,12 @@ async def floor_latency(stack: Stack, count: int, rate: float) -> list[float]:
 async def bare_updates(stack: Stack, count: int) -> list[float]:
     folder = stack.folder / f"floor-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
-    handles = [await stack.client.start_workflow("FloorWorkflow", str(folder / f"{i}"),
-                                                 id=f"floor-{folder.name}-{i}", task_queue="floor")
-               for i in range(count)]
+    handles = [
+        await stack.client.start_workflow(
+            "FloorWorkflow", str(folder / f"{i}"), id=f"floor-{folder.name}-{i}", task_queue="floor"
+        )
+        for i in range(count)
+    ]
     await wait_for_files(folder, "*", count, timeout=300)
     times = []
     for handle in handles:
@@ -165,14 +174,16 @@ async def page_latency(stack: Stack, count: int, rate: float) -> tuple[list[floa
         opened.append(await open_incident(stack, f"page latency {i}"))
 
     await steady(one, count, rate)
-    await wait_for_files(stack.outbox, "*-0001-alice.json", len(opened), timeout=300,
-                         among={i for i, _ in opened})
+    await wait_for_files(
+        stack.outbox, "*-0001-alice.json", len(opened), timeout=300, among={i for i, _ in opened}
+    )
     latencies = [(stack.outbox / f"{i}-0001-alice.json").stat().st_mtime - sent for i, sent in opened]
     return latencies, [i for i, _ in opened]
 
 
-async def intake(stack: Stack, count: int, concurrency: int = 32,
-                 kind: dict = QUIET) -> tuple[float, list[str]]:
+async def intake(
+    stack: Stack, count: int, concurrency: int = 32, kind: dict = QUIET
+) -> tuple[float, list[str]]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(i: int) -> str:
@@ -190,16 +201,18 @@ async def acks(stack: Stack, ids: list[str]) -> list[float]:
     times = []
     for incident in ids:
         began = time.perf_counter()
-        response = await stack.http.post(f"/api/incidents/{incident}/acknowledge",
-                                         json={"responder": "alice"})
+        response = await stack.http.post(
+            f"/api/incidents/{incident}/acknowledge", json={"responder": "alice"}
+        )
         times.append(time.perf_counter() - began)
         if response.status_code != 200:
             raise RuntimeError(f"ack failed: {response.status_code} {response.text}")
     return times
 
 
-async def timer_lateness(stack: Stack, open_count: int, probes: int = 100,
-                         rate: float = 2.0) -> tuple[list[float], float]:
+async def timer_lateness(
+    stack: Stack, open_count: int, probes: int = 100, rate: float = 2.0
+) -> tuple[list[float], float]:
     """With ``open_count`` incidents open and waiting, open ``probes`` demo incidents at a
     gentle ``rate`` and read how late each escalation fired from the records the document
     activity writes when a demo incident has exhausted its three tiers."""
@@ -235,8 +248,9 @@ async def alert_storm(stack: Stack, alerts: int, keys: int, concurrency: int = 3
 
     async def one(i: int) -> None:
         async with gate:
-            await open_incident(stack, f"storm alert {i % keys}", service=service,
-                                dedup_key=f"{service}-{i % keys}")
+            await open_incident(
+                stack, f"storm alert {i % keys}", service=service, dedup_key=f"{service}-{i % keys}"
+            )
 
     started = time.monotonic()
     await asyncio.gather(*(one(i) for i in range(alerts)))
@@ -268,8 +282,7 @@ async def run(args: argparse.Namespace) -> dict:
             results["intake_rate"], _ = await intake(stack, args.intake)
             results["bare_update"] = stats(await bare_updates(stack, args.acks))
             results["ack"] = stats(await acks(stack, page_ids[: args.acks]))
-            storm_rate, storm_incidents = await alert_storm(stack, args.storm, 100,
-                                                            args.storm_concurrency)
+            storm_rate, storm_incidents = await alert_storm(stack, args.storm, 100, args.storm_concurrency)
             results["storm"] = {"alerts_per_s": storm_rate, "incidents": storm_incidents}
             lateness, peak = await timer_lateness(stack, args.open)
             results["timer_lateness"] = {**stats(lateness), "open": args.open, "worker_rss_mib": peak}
@@ -282,24 +295,43 @@ def report(results: dict) -> None:
     bare, ack, late = results["bare_update"], results["ack"], results["timer_lateness"]
     rows = [
         ("floor throughput", f"{results['floor_rate']:.1f} wf/s", ""),
-        ("floor start->activity p50/p99", f"{floor['p50'] * 1000:.0f} / {floor['p99'] * 1000:.0f} ms",
-         f"at {results['half_rate']:.1f}/s"),
-        ("page latency p50/p99", f"{page['p50'] * 1000:.0f} / {page['p99'] * 1000:.0f} ms",
-         f"p99 {page['p99'] / floor['p99']:.2f} x floor (target <= 1.25)"),
-        ("intake throughput", f"{results['intake_rate']:.1f} incidents/s",
-         f"{results['intake_rate'] / results['floor_rate']:.0%} of floor (target >= 80%)"),
+        (
+            "floor start->activity p50/p99",
+            f"{floor['p50'] * 1000:.0f} / {floor['p99'] * 1000:.0f} ms",
+            f"at {results['half_rate']:.1f}/s",
+        ),
+        (
+            "page latency p50/p99",
+            f"{page['p50'] * 1000:.0f} / {page['p99'] * 1000:.0f} ms",
+            f"p99 {page['p99'] / floor['p99']:.2f} x floor (target <= 1.25)",
+        ),
+        (
+            "intake throughput",
+            f"{results['intake_rate']:.1f} incidents/s",
+            f"{results['intake_rate'] / results['floor_rate']:.0%} of floor (target >= 80%)",
+        ),
         ("bare update p50/p99", f"{bare['p50'] * 1000:.0f} / {bare['p99'] * 1000:.0f} ms", ""),
-        ("ack latency p50/p99", f"{ack['p50'] * 1000:.0f} / {ack['p99'] * 1000:.0f} ms",
-         f"p99 {ack['p99'] / bare['p99']:.2f} x bare update (target <= 2)"),
-        (f"timer lateness ({late['open']} open) p50/p99/max",
-         f"{late['p50']:.2f} / {late['p99']:.2f} / {late['max']:.2f} s",
-         f"worker peak RSS {late['worker_rss_mib']:.0f} MiB (target p99 < 0.5 s)"),
-        ("alert storm", f"{results['storm']['alerts_per_s']:.1f} alerts/s",
-         f"{results['storm']['incidents']} incidents for 100 keys (target >= 143/s, exactly 100)"),
+        (
+            "ack latency p50/p99",
+            f"{ack['p50'] * 1000:.0f} / {ack['p99'] * 1000:.0f} ms",
+            f"p99 {ack['p99'] / bare['p99']:.2f} x bare update (target <= 2)",
+        ),
+        (
+            f"timer lateness ({late['open']} open) p50/p99/max",
+            f"{late['p50']:.2f} / {late['p99']:.2f} / {late['max']:.2f} s",
+            f"worker peak RSS {late['worker_rss_mib']:.0f} MiB (target p99 < 0.5 s)",
+        ),
+        (
+            "alert storm",
+            f"{results['storm']['alerts_per_s']:.1f} alerts/s",
+            f"{results['storm']['incidents']} incidents for 100 keys (target >= 143/s, exactly 100)",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
-    print(f"\nEscalation Runbooks benchmark - {platform.node()}, {platform.machine()}, "
-          f"Python {platform.python_version()}")
+    print(
+        f"\nEscalation Runbooks benchmark - {platform.node()}, {platform.machine()}, "
+        f"Python {platform.python_version()}"
+    )
     for name, value, note in rows:
         print(f"  {name:<{width}}  {value:<22} {note}")
     print(json.dumps({"bench": results}, default=float))
@@ -312,10 +344,15 @@ def main() -> None:
     parser.add_argument("--intake", type=int, default=300, help="incidents for intake throughput")
     parser.add_argument("--acks", type=int, default=100, help="acknowledgements timed")
     parser.add_argument("--storm", type=int, default=10_000, help="alerts in the storm")
-    parser.add_argument("--storm-concurrency", type=int, default=128,
-                        help="alerts in flight at once during the storm (many senders)")
-    parser.add_argument("--open", type=int, default=1_000,
-                        help="incidents open for timer lateness (up to 10,000)")
+    parser.add_argument(
+        "--storm-concurrency",
+        type=int,
+        default=128,
+        help="alerts in flight at once during the storm (many senders)",
+    )
+    parser.add_argument(
+        "--open", type=int, default=1_000, help="incidents open for timer lateness (up to 10,000)"
+    )
     args = parser.parse_args()
     if not 1 <= args.open <= 10_000:
         parser.error("--open must be between 1 and 10,000")

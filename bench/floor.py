@@ -44,8 +44,7 @@ class FloorWorkflow:
 
 async def main(address: str, task_queue: str) -> None:
     client = await Client.connect(address)
-    async with Worker(client, task_queue=task_queue, workflows=[FloorWorkflow],
-                      activities=[floor_write]):
+    async with Worker(client, task_queue=task_queue, workflows=[FloorWorkflow], activities=[floor_write]):
         await asyncio.Event().wait()
 
 

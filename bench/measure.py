@@ -28,8 +28,9 @@ async def steady(action: Callable[[int], Awaitable[None]], count: int, rate: flo
     await asyncio.gather(*tasks)
 
 
-async def wait_for_files(folder: Path, pattern: str, count: int, timeout: float,
-                         among: set[str] | None = None) -> None:
+async def wait_for_files(
+    folder: Path, pattern: str, count: int, timeout: float, among: set[str] | None = None
+) -> None:
     """Wait until ``count`` files match (only those whose name starts with an id in ``among``)."""
     deadline = time.monotonic() + timeout
     last = -1

@@ -1,9 +1,9 @@
 """``escalate``: the command line.
 
-    escalate dev        the whole embedded stack (what ``make run`` runs)
-    escalate worker     one worker
-    escalate api        one API process
-    escalate validate   check every runbook and the directory
+escalate dev        the whole embedded stack (what ``make run`` runs)
+escalate worker     one worker
+escalate api        one API process
+escalate validate   check every runbook and the directory
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ def _validate(_: argparse.Namespace) -> int:
     except InvalidRunbooks as exc:
         print(f"invalid:\n{exc}", file=sys.stderr)
         return 1
-    print(f"directory {settings.directory_file}: {len(directory.people)} people, "
-          f"{len(directory.teams)} teams")
+    print(
+        f"directory {settings.directory_file}: {len(directory.people)} people, {len(directory.teams)} teams"
+    )
     for runbook in REGISTRY.runbooks.values():
         print(f"runbook {runbook.name}: ok - {runbook.description}")
     return 0
@@ -43,8 +44,14 @@ def _worker(_: argparse.Namespace) -> int:
 def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
-                log_level="info", proxy_headers=False)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=False,
+    )
     return 0
 
 
@@ -55,11 +62,13 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="escalate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="escalate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("dev", help="run the dev server, a worker and the API together"
-                        ).add_argument("--port", type=int, default=8000)
+    commands.add_parser("dev", help="run the dev server, a worker and the API together").add_argument(
+        "--port", type=int, default=8000
+    )
     commands.add_parser("worker", help="run one worker")
     api = commands.add_parser("api", help="run one API process")
     api.add_argument("--host", default="127.0.0.1")

@@ -25,11 +25,21 @@ log = logging.getLogger("escalate.dev")
 
 def dev_server_command(data_dir: Path, port: int, ui_port: int) -> list[str]:
     return [
-        binary("temporal"), "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
-        "--db-filename", str(data_dir / "temporal.db"),
-        "--sqlite-pragma", "journal_mode=wal",
-        "--log-level", "warn",
+        binary("temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--log-level",
+        "warn",
         *dev_server_flags(),
     ]
 
@@ -92,8 +102,9 @@ class Supervisor:
 
 
 def banner(api_url: str, ui_url: str) -> str:
-    body = '{"title": "Checkout latency over 2 s", "severity": "SEV2", ' \
-           '"service": "checkout", "runbook": "demo"}'
+    body = (
+        '{"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout", "runbook": "demo"}'
+    )
     return (
         f"\n  API          {api_url}   (docs: {api_url}/docs)\n"
         f"  Temporal UI  {ui_url}\n\n"
@@ -112,8 +123,7 @@ def run_dev_stack(api_port: int = 8000) -> int:
     ui_port = int(settings.temporal_ui_url.rsplit(":", 1)[1])
     busy = [p for p in (port, ui_port, api_port) if port_in_use(p)]
     if busy:
-        print(f"port {busy[0]} on 127.0.0.1 is already in use (another `escalate dev`?)",
-              file=sys.stderr)
+        print(f"port {busy[0]} on 127.0.0.1 is already in use (another `escalate dev`?)", file=sys.stderr)
         return 1
     supervisor = Supervisor()
     python = sys.executable

@@ -44,8 +44,9 @@ def dedup_id(dedup_key: str) -> str:
     return "d" + base64.b32encode(digest).decode().lower()[:15]
 
 
-def prepare(request: IncidentRequest, registry: Registry, directory: Directory,
-            incident_id: str | None = None) -> IncidentInput:
+def prepare(
+    request: IncidentRequest, registry: Registry, directory: Directory, incident_id: str | None = None
+) -> IncidentInput:
     """Give the incident an id and freeze its plan.
 
     Raises:
@@ -67,13 +68,15 @@ def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
     return {
         "id": contract.workflow_id(incident.id),
         "task_queue": task_queue,
-        "search_attributes": TypedSearchAttributes([
-            SearchAttributePair(contract.SEVERITY, incident.severity.value),
-            SearchAttributePair(contract.SERVICE, incident.service),
-            SearchAttributePair(contract.STATE, State.TRIGGERED.value),
-            SearchAttributePair(contract.TIER, 0),
-            SearchAttributePair(contract.RUNBOOK, plan.runbook),
-        ]),
+        "search_attributes": TypedSearchAttributes(
+            [
+                SearchAttributePair(contract.SEVERITY, incident.severity.value),
+                SearchAttributePair(contract.SERVICE, incident.service),
+                SearchAttributePair(contract.STATE, State.TRIGGERED.value),
+                SearchAttributePair(contract.TIER, 0),
+                SearchAttributePair(contract.RUNBOOK, plan.runbook),
+            ]
+        ),
         "memo": {"title": incident.title, "created_at": incident.created_at.isoformat()},
         "static_summary": f"{incident.severity} {incident.service}: {incident.title}"[:200],
         "static_details": f"Runbook **{plan.runbook}**, repeat {plan.repeat}\n\n{ladder}",
@@ -84,9 +87,14 @@ async def start(client: Client, data: IncidentInput, task_queue: str) -> Workflo
     return await client.start_workflow(IncidentWorkflow.run, data, **start_options(data, task_queue))
 
 
-async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
-                         source: str = "api", update_id: str | None = None, count: int = 1
-                         ) -> tuple[IncidentView, bool]:
+async def open_or_repeat(
+    client: Client,
+    data: IncidentInput,
+    task_queue: str,
+    source: str = "api",
+    update_id: str | None = None,
+    count: int = 1,
+) -> tuple[IncidentView, bool]:
     """Open the incident, or record a repeat on the open one with the same id.
 
     One round trip (update-with-start, conflict policy *use existing*): Temporal,
@@ -96,18 +104,28 @@ async def open_or_repeat(client: Client, data: IncidentInput, task_queue: str,
     incident is applied once (an integration re-sending the same alert).
     """
     incident = data.incident
-    trigger = Trigger(title=incident.title, description=incident.description,
-                      labels=incident.labels, source=source, count=count)
+    trigger = Trigger(
+        title=incident.title,
+        description=incident.description,
+        labels=incident.labels,
+        source=source,
+        count=count,
+    )
     for attempt in range(3):
         operation = WithStartWorkflowOperation(
-            IncidentWorkflow.run, data,
+            IncidentWorkflow.run,
+            data,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             **start_options(data, task_queue),
         )
         try:
             view = await client.execute_update_with_start_workflow(
-                IncidentWorkflow.trigger, trigger, start_workflow_operation=operation, id=update_id,
-                rpc_timeout=ALERT_RPC_TIMEOUT)
+                IncidentWorkflow.trigger,
+                trigger,
+                start_workflow_operation=operation,
+                id=update_id,
+                rpc_timeout=ALERT_RPC_TIMEOUT,
+            )
         except WorkflowUpdateFailedError:
             # The open incident is resolved but its run has not closed yet: the
             # next attempt finds it closed and opens a new incident.
@@ -157,11 +175,11 @@ class RepeatCoalescer:
         async with lock:
             self._waiting.pop(key, None)  # alerts from now on form the next batch
             try:
-                view, batch.created = await open_or_repeat(client, batch.data, self._task_queue,
-                                                           count=batch.count)
+                view, batch.created = await open_or_repeat(
+                    client, batch.data, self._task_queue, count=batch.count
+                )
                 batch.result.set_result(view)
             except Exception as exc:  # every caller of the batch gets the failure
                 batch.result.set_exception(exc)
         if key not in self._waiting:
             self._locks.pop(key, None)
-

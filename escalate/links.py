@@ -63,8 +63,6 @@ class LinkSigner:
                 continue
             except BadSignature:
                 continue
-            if isinstance(data, dict) and isinstance(data.get("i"), str) and isinstance(
-                data.get("r"), str
-            ):
+            if isinstance(data, dict) and isinstance(data.get("i"), str) and isinstance(data.get("r"), str):
                 return LinkClaim(incident=data["i"], responder=data["r"], action=candidate)
         raise LinkError("this link has expired" if expired else "this link is not valid")

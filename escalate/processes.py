@@ -27,7 +27,10 @@ class DevServer:
         log = (self.data_dir / "temporal.log").open("a")
         self.process = subprocess.Popen(
             dev_server_command(self.data_dir, self.port, self.ui_port),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_for_port(self.port, timeout=60)
 
     def stop(self) -> None:
@@ -58,9 +61,9 @@ class Process:
 
     def start(self) -> None:
         out = self.log.open("a")
-        self.process = subprocess.Popen(self.command,
-                                        env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup, as in a crash."""
@@ -77,12 +80,23 @@ class Process:
                 self.kill()
 
 
-def app_env(data_dir: Path, server: DevServer, api_key: str = "durable-key",
-            task_queue: str = "durability", **extra: str) -> dict[str, str]:
+def app_env(
+    data_dir: Path,
+    server: DevServer,
+    api_key: str = "durable-key",
+    task_queue: str = "durability",
+    **extra: str,
+) -> dict[str, str]:
     """The environment for worker and API processes against ``server``."""
-    return {**os.environ, "DATA_DIR": str(data_dir), "TEMPORAL_ADDRESS": server.address,
-            "TEMPORAL_UI_URL": f"http://127.0.0.1:{server.ui_port}", "API_KEYS": api_key,
-            "TASK_QUEUE": task_queue, **extra}
+    return {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "TEMPORAL_ADDRESS": server.address,
+        "TEMPORAL_UI_URL": f"http://127.0.0.1:{server.ui_port}",
+        "API_KEYS": api_key,
+        "TASK_QUEUE": task_queue,
+        **extra,
+    }
 
 
 def rss_mib(pid: int) -> float:

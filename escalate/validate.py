@@ -23,8 +23,13 @@ def problems(registry: Registry, directory: Directory) -> list[str]:
     for runbook in registry.runbooks.values():
         for severity in Severity:
             for service in runbook.sample_services:
-                incident = Incident(id="validate", title="validation", severity=severity,
-                                    service=service, created_at=datetime.now(UTC))
+                incident = Incident(
+                    id="validate",
+                    title="validation",
+                    severity=severity,
+                    service=service,
+                    created_at=datetime.now(UTC),
+                )
                 try:
                     registry.plan(incident, directory, runbook.name)
                 except (DirectoryError, ValidationError, LookupError, ValueError) as exc:

@@ -32,8 +32,9 @@ class DefaultRunbook(Runbook):
             "management": ("team:management",),
         }
         return PlanSpec(
-            tiers=[TierSpec(name, targets[name], by_severity(ACK_MINUTES[name], sev))
-                   for name in ACK_MINUTES],
+            tiers=[
+                TierSpec(name, targets[name], by_severity(ACK_MINUTES[name], sev)) for name in ACK_MINUTES
+            ],
             repeat=1 if sev in (SEV1, SEV2) else 0,
             management=("team:management",),
         )

@@ -89,10 +89,15 @@ class Incidents:
         self.env, self.settings, self.directory = env, settings, directory
         self.opened: list = []
 
-    async def open(self, runbook: str | None = "demo", severity: str = "SEV2",
-                   service: str = "checkout", title: str = "Checkout is failing", **fields):
-        request = IncidentRequest(title=title, severity=severity, service=service,
-                                  runbook=runbook, **fields)
+    async def open(
+        self,
+        runbook: str | None = "demo",
+        severity: str = "SEV2",
+        service: str = "checkout",
+        title: str = "Checkout is failing",
+        **fields,
+    ):
+        request = IncidentRequest(title=title, severity=severity, service=service, runbook=runbook, **fields)
         data = prepare(request, REGISTRY, self.directory)
         handle = await start(self.env.client, data, self.settings.task_queue)
         self.opened.append(handle)
@@ -141,14 +146,19 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     """The API app, its lifespan run, wired to the dev server with a worker polling."""
-    settings = Settings(data_dir=tmp_path, task_queue=f"api-{uuid.uuid4()}", api_keys="test-key",
-                        temporal_address=dev_env.client.service_client.config.target_host,
-                        max_body_bytes=4096)
+    settings = Settings(
+        data_dir=tmp_path,
+        task_queue=f"api-{uuid.uuid4()}",
+        api_keys="test-key",
+        temporal_address=dev_env.client.service_client.config.target_host,
+        max_body_bytes=4096,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app), build_worker(dev_env.client, settings):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api",
-                                     headers={"Authorization": "Bearer test-key"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", headers={"Authorization": "Bearer test-key"}
+        ) as client:
             client.settings = settings
             yield client
 
@@ -163,12 +173,22 @@ def stack(tmp_path_factory):
     data = tmp_path_factory.mktemp("stack")
     api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{api_port}"
-    env = {**os.environ, "DATA_DIR": str(data), "API_KEYS": STACK_KEY, "PUBLIC_URL": base,
-           "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
-           "TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}"}
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data),
+        "API_KEYS": STACK_KEY,
+        "PUBLIC_URL": base,
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
+        "TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
+    }
     log = (data / "dev.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "escalate.cli", "dev", "--port", str(api_port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "escalate.cli", "dev", "--port", str(api_port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_for_port(api_port, timeout=60)
         yield base, data / "outbox"

@@ -40,8 +40,13 @@ LONE_SURROGATE = b'{"title": "\\ud800", "severity": "SEV2", "service": "checkout
 @asynccontextmanager
 async def serve(dev_env, data_dir: Path, **overrides) -> AsyncIterator[httpx.AsyncClient]:
     """The API app with its lifespan run and a worker polling; the client sends no key by itself."""
-    settings = Settings(data_dir=data_dir, task_queue=f"hostile-{uuid.uuid4()}", api_keys="test-key",
-                        temporal_address=dev_env.client.service_client.config.target_host, **overrides)
+    settings = Settings(
+        data_dir=data_dir,
+        task_queue=f"hostile-{uuid.uuid4()}",
+        api_keys="test-key",
+        temporal_address=dev_env.client.service_client.config.target_host,
+        **overrides,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app), build_worker(dev_env.client, settings):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

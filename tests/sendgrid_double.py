@@ -47,8 +47,9 @@ class SendGridDouble:
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="sendgrid-double", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="sendgrid-double", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -104,8 +105,10 @@ class SendGridDouble:
                 if received.status == 202:
                     self._answer(202, None, {"X-Message-Id": received.message_id or ""})
                 else:
-                    self._answer(int(received.status), {"errors": [
-                        {"message": f"scripted {received.status}", "field": None, "help": None}]})
+                    self._answer(
+                        int(received.status),
+                        {"errors": [{"message": f"scripted {received.status}", "field": None, "help": None}]},
+                    )
 
             def _answer(self, status: int, body: dict | None, headers: dict | None = None) -> None:
                 data = json.dumps(body).encode() if body is not None else b""

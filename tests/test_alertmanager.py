@@ -22,18 +22,37 @@ URL = "/api/integrations/alertmanager"
 STARTS = "2025-05-01T10:00:00.123456789Z"
 
 
-def alert(status: str = "firing", starts: str = STARTS, fingerprint: str | None = None,
-          annotations: dict | None = None, **labels: str) -> dict:
-    return {"status": status, "labels": {"alertname": "HighErrorRate", **labels},
-            "annotations": annotations or {}, "startsAt": starts,
-            "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus:9090/graph",
-            "fingerprint": fingerprint or uuid.uuid4().hex[:16]}
+def alert(
+    status: str = "firing",
+    starts: str = STARTS,
+    fingerprint: str | None = None,
+    annotations: dict | None = None,
+    **labels: str,
+) -> dict:
+    return {
+        "status": status,
+        "labels": {"alertname": "HighErrorRate", **labels},
+        "annotations": annotations or {},
+        "startsAt": starts,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus:9090/graph",
+        "fingerprint": fingerprint or uuid.uuid4().hex[:16],
+    }
 
 
 def group(*items: dict, version: str = "4") -> dict:
-    return {"version": version, "receiver": "escalate", "status": items[0]["status"],
-            "alerts": list(items), "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
-            "externalURL": "http://alertmanager:9093", "groupKey": "{}:{}", "truncatedAlerts": 0}
+    return {
+        "version": version,
+        "receiver": "escalate",
+        "status": items[0]["status"],
+        "alerts": list(items),
+        "groupLabels": {},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "groupKey": "{}:{}",
+        "truncatedAlerts": 0,
+    }
 
 
 def resolved(fired: dict) -> dict:
@@ -53,6 +72,7 @@ async def incident(api, incident_id: str) -> dict:
 
 
 # -- over HTTP, against Temporal ----------------------------------------------
+
 
 async def test_post_firing_group_opens_one_incident_per_alert(api):
     db = alert(severity="critical", service="checkout", annotations={"summary": "Checkout 5xx at 12 %"})
@@ -104,18 +124,35 @@ async def test_post_resolved_group_again_resolves_once(api):
 async def test_post_resolved_alert_for_unknown_fingerprint_is_not_open(api):
     gone = resolved(alert())
     answer = await send(api, group(gone))
-    assert answer == [{"fingerprint": gone["fingerprint"], "id": alerts.incident_id(gone["fingerprint"]),
-                       "status": "not-open"}]
+    assert answer == [
+        {
+            "fingerprint": gone["fingerprint"],
+            "id": alerts.incident_id(gone["fingerprint"]),
+            "status": "not-open",
+        }
+    ]
 
 
 async def test_post_grafana_payload_with_extra_fields_opens_incident(api):
-    fired = alert(instance=f"web-{uuid.uuid4().hex[:6]}", grafana_folder="Infra",
-                  annotations={"summary": "CPU over 90 %"})
+    fired = alert(
+        instance=f"web-{uuid.uuid4().hex[:6]}",
+        grafana_folder="Infra",
+        annotations={"summary": "CPU over 90 %"},
+    )
     del fired["fingerprint"]
-    fired |= {"values": {"A": 95.2}, "valueString": "[ var='A' value=95.2 ]",
-              "silenceURL": "http://grafana/alerting/silence/new", "dashboardURL": "", "panelURL": ""}
-    payload = group(fired, version="1") | {"orgId": 1, "title": "[FIRING:1] HighErrorRate",
-                                           "state": "alerting", "message": "**Firing**"}
+    fired |= {
+        "values": {"A": 95.2},
+        "valueString": "[ var='A' value=95.2 ]",
+        "silenceURL": "http://grafana/alerting/silence/new",
+        "dashboardURL": "",
+        "panelURL": "",
+    }
+    payload = group(fired, version="1") | {
+        "orgId": 1,
+        "title": "[FIRING:1] HighErrorRate",
+        "state": "alerting",
+        "message": "**Firing**",
+    }
     answer = await send(api, payload)
     assert answer[0]["status"] == "opened" and len(answer[0]["fingerprint"]) == 16
     assert (await incident(api, answer[0]["id"]))["title"] == "CPU over 90 %"
@@ -144,8 +181,9 @@ async def test_post_when_temporal_unreachable_is_503_with_message(tmp_path):
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api",
-                                     headers={"Authorization": "Bearer k"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", headers={"Authorization": "Bearer k"}
+        ) as client:
             response = await client.post(URL, json=group(alert()))
     assert response.status_code == 503
     assert "Temporal cannot be reached" in response.json()["detail"]
@@ -182,13 +220,18 @@ async def test_post_alert_not_confirmed_in_time_is_503(api, monkeypatch):
 
 @pytest.fixture
 async def roomy_api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, api_keys="k", max_body_bytes=1_000_000,
-                        temporal_address=dev_env.client.service_client.config.target_host)
+    settings = Settings(
+        data_dir=tmp_path,
+        api_keys="k",
+        max_body_bytes=1_000_000,
+        temporal_address=dev_env.client.service_client.config.target_host,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api",
-                                     headers={"Authorization": "Bearer k"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", headers={"Authorization": "Bearer k"}
+        ) as client:
             yield client
 
 
@@ -200,27 +243,34 @@ async def test_post_more_than_1000_alerts_is_422(roomy_api):
 
 # -- mapping an alert to an incident request ------------------------------------
 
+
 def request_for(**fields) -> IncidentRequest:
     parsed = alerts.Alert.model_validate({"status": "firing", **fields})
     return alerts.incident_request(parsed, alerts.fingerprint(parsed), Settings(api_keys="k"))
 
 
 def test_service_label_is_normalised_to_a_slug():
-    services = [request_for(labels={"service": raw}).service
-                for raw in ("Payments API/v2", "__batch", "!!!", "x" * 100)]
+    services = [
+        request_for(labels={"service": raw}).service
+        for raw in ("Payments API/v2", "__batch", "!!!", "x" * 100)
+    ]
     assert services == ["payments-api-v2", "batch", "unknown", "x" * 63]
 
 
 def test_severity_label_is_matched_case_insensitively_with_default_for_unknown():
-    severities = [request_for(labels={"severity": value}).severity
-                  for value in ("CRITICAL", "Error", "page-everyone")]
+    severities = [
+        request_for(labels={"severity": value}).severity for value in ("CRITICAL", "Error", "page-everyone")
+    ]
     assert severities == ["SEV1", "SEV2", "SEV3"]
 
 
 def test_oversized_alert_is_cut_to_what_an_incident_accepts():
     labels = {f"{i:02}{'k' * 70}": "v" * 300 for i in range(40)} | {"alertname": "Flood"}
-    request = request_for(labels=labels, annotations={"summary": "s" * 300, "description": "d" * 20_000},
-                          generatorURL="http://prometheus/graph")
+    request = request_for(
+        labels=labels,
+        annotations={"summary": "s" * 300, "description": "d" * 20_000},
+        generatorURL="http://prometheus/graph",
+    )
     assert len(request.labels) == 32 and request.labels["alertname"] == "Flood"
     assert len(request.title) == 200 and len(request.description) == 10_000
     assert request.description.endswith("\n\nhttp://prometheus/graph")

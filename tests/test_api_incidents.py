@@ -10,8 +10,7 @@ from api.main import create_app
 from escalate.servers import free_port
 from escalate.settings import Settings
 
-DEMO = {"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout",
-        "runbook": "demo"}
+DEMO = {"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout", "runbook": "demo"}
 
 
 async def open_demo(api) -> str:
@@ -66,8 +65,9 @@ async def test_acknowledge_then_resolve_answers_with_new_view(api):
     assert acked.json()["state"] == "acknowledged" and acked.json()["acknowledged_by"] == "alice"
     again = await api.post(f"/api/incidents/{incident}/acknowledge", json={"responder": "bob"})
     assert again.status_code == 409 and "already acknowledged by alice" in again.json()["detail"]
-    resolved = await api.post(f"/api/incidents/{incident}/resolve",
-                              json={"responder": "alice", "note": "rolled back"})
+    resolved = await api.post(
+        f"/api/incidents/{incident}/resolve", json={"responder": "alice", "note": "rolled back"}
+    )
     assert resolved.status_code == 200 and resolved.json()["state"] == "resolved"
     late = await api.post(f"/api/incidents/{incident}/acknowledge", json={"responder": "bob"})
     assert late.status_code == 409 and "already resolved" in late.json()["detail"]
@@ -83,11 +83,13 @@ async def test_acknowledge_by_unknown_responder_is_422(api):
 
 async def test_note_appears_in_returned_view(api):
     incident = await open_demo(api)
-    response = await api.post(f"/api/incidents/{incident}/notes",
-                              json={"author": "alice", "text": "looking at the LB"})
+    response = await api.post(
+        f"/api/incidents/{incident}/notes", json={"author": "alice", "text": "looking at the LB"}
+    )
     assert response.status_code == 200
-    assert any(e["kind"] == "note" and e["detail"] == "looking at the LB"
-               for e in response.json()["timeline"])
+    assert any(
+        e["kind"] == "note" and e["detail"] == "looking at the LB" for e in response.json()["timeline"]
+    )
 
 
 async def test_escalate_pages_next_tier_at_once(api):
@@ -102,8 +104,9 @@ async def test_unreachable_temporal_is_503_with_message(tmp_path):
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api",
-                                     headers={"Authorization": "Bearer k"}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", headers={"Authorization": "Bearer k"}
+        ) as client:
             response = await client.post("/api/incidents", json=DEMO)
             health = await client.get("/healthz")
     assert response.status_code == 503
@@ -114,8 +117,9 @@ async def test_unreachable_temporal_is_503_with_message(tmp_path):
 async def test_open_incident_with_same_dedup_key_returns_existing_with_200(api):
     first = await api.post("/api/incidents", json={**DEMO, "dedup_key": "disk-full-db1"})
     assert first.status_code == 201, first.text
-    repeat = await api.post("/api/incidents", json={**DEMO, "dedup_key": "disk-full-db1",
-                                                    "description": "now at 99 %"})
+    repeat = await api.post(
+        "/api/incidents", json={**DEMO, "dedup_key": "disk-full-db1", "description": "now at 99 %"}
+    )
     assert repeat.status_code == 200 and repeat.json()["id"] == first.json()["id"]
     view = (await api.get(f"/api/incidents/{first.json()['id']}")).json()
     assert view["repeats"] == 1 and view["description"] == "now at 99 %"
@@ -135,8 +139,9 @@ async def test_open_incident_after_dedup_incident_resolved_opens_a_new_one(api):
 async def test_list_incidents_filters_by_state_severity_and_service(api):
     acked = await open_demo(api)
     await api.post(f"/api/incidents/{acked}/acknowledge", json={"responder": "alice"})
-    other = (await api.post("/api/incidents", json={**DEMO, "severity": "SEV4",
-                                                    "service": "listing-only"})).json()["id"]
+    other = (
+        await api.post("/api/incidents", json={**DEMO, "severity": "SEV4", "service": "listing-only"})
+    ).json()["id"]
     for _ in range(50):  # visibility is eventually consistent
         rows = (await api.get("/api/incidents", params={"service": "listing-only"})).json()
         if rows:

@@ -20,8 +20,16 @@ from playwright.async_api import async_playwright
 from conftest import STACK_KEY, wait_for_file
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AUTH = {"Authorization": f"Bearer {STACK_KEY}"}
 PHONE = {"width": 420, "height": 480}
 
@@ -29,8 +37,10 @@ PHONE = {"width": 420, "height": 480}
 @pytest.fixture
 async def chromium():
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser test needs Debian's chromium. "
-                    "Run `make test` as root (it installs it) or `apt-get install -y chromium`.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser test needs Debian's chromium. "
+            "Run `make test` as root (it installs it) or `apt-get install -y chromium`."
+        )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -47,9 +57,16 @@ async def test_responder_acknowledges_from_the_outbox_email_in_a_browser(stack, 
     base, outbox = stack
     title = "Checkout latency over 2 s"
     async with httpx.AsyncClient(base_url=base, headers=AUTH, timeout=20) as http:
-        created = await http.post("/api/incidents", json={
-            "title": title, "severity": "SEV2", "service": "checkout", "runbook": "demo",
-            "description": "p99 above 2 s since 03:05"})
+        created = await http.post(
+            "/api/incidents",
+            json={
+                "title": title,
+                "severity": "SEV2",
+                "service": "checkout",
+                "runbook": "demo",
+                "description": "p99 above 2 s since 03:05",
+            },
+        )
         assert created.status_code == 201, created.text
         incident = created.json()["id"]
     wait_for_file(outbox, f"{incident}-*-alice.json")
@@ -83,9 +100,12 @@ async def test_responder_acknowledges_from_the_outbox_email_in_a_browser(stack, 
 async def test_signed_in_browser_sees_the_acknowledgement_on_the_incident_page(stack, chromium):
     base, outbox = stack
     async with httpx.AsyncClient(base_url=base, headers=AUTH, timeout=20) as http:
-        incident = (await http.post("/api/incidents", json={
-            "title": "Queue backlog", "severity": "SEV3", "service": "orders",
-            "runbook": "demo"})).json()["id"]
+        incident = (
+            await http.post(
+                "/api/incidents",
+                json={"title": "Queue backlog", "severity": "SEV3", "service": "orders", "runbook": "demo"},
+            )
+        ).json()["id"]
     wait_for_file(outbox, f"{incident}-*-alice.json")
 
     page = await (await chromium.new_context(viewport=PHONE)).new_page()

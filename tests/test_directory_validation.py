@@ -34,8 +34,10 @@ def write(tmp_path: Path, data: dict) -> Path:
 
 
 def test_name_team_and_member_when_member_is_not_a_person(tmp_path):
-    path = write(tmp_path, {"people": [ALICE], "teams": [
-        {"id": "oncall", "name": "On call", "members": ["alice", "zoe"]}]})
+    path = write(
+        tmp_path,
+        {"people": [ALICE], "teams": [{"id": "oncall", "name": "On call", "members": ["alice", "zoe"]}]},
+    )
     with pytest.raises(DirectoryError, match=r"team 'oncall': member 'zoe' is not a person"):
         load_directory(path)
 
@@ -81,8 +83,14 @@ def test_find_no_problems_in_shipped_runbooks_and_directory():
 
 def validate(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k != "DIRECTORY_FILE"}
-    return subprocess.run([sys.executable, "-m", "escalate.cli", "validate"], cwd=PROJECT,
-                          env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "escalate.cli", "validate"],
+        cwd=PROJECT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_exit_zero_and_list_runbooks_when_validating_shipped_files():

@@ -35,6 +35,7 @@ async def wait_for(predicate, timeout: float, what: str):
 def emailed(outbox: Path, incident: str, person: str):
     async def check():
         return list(outbox.glob(f"{incident}-*-{person}.json"))
+
     return check
 
 
@@ -51,8 +52,7 @@ async def test_restart_server_mid_escalation_keeps_incident_and_timers(tmp_path)
     outbox = tmp_path / "outbox"
     try:
         wait_for_port(port, timeout=30)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=AUTH,
-                                     timeout=30) as http:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=AUTH, timeout=30) as http:
             created = await http.post("/api/incidents", json=DEMO)
             assert created.status_code == 201, created.text
             incident = created.json()["id"]
@@ -69,6 +69,7 @@ async def test_restart_server_mid_escalation_keeps_incident_and_timers(tmp_path)
 
             async def healthy():
                 return (await http.get("/healthz")).status_code == 200
+
             await wait_for(healthy, 60, "the API to reconnect")
             await wait_for(emailed(outbox, incident, "bob"), 60, "bob's page after the restart")
             await wait_for(emailed(outbox, incident, "carol"), 40, "carol's page")

@@ -53,8 +53,9 @@ async def test_kill_worker_repeatedly_loses_no_page_and_duplicates_none(server, 
     handles = []
     try:
         for index in range(INCIDENTS):
-            request = IncidentRequest(title=f"crash test {index}", severity="SEV2",
-                                      service="checkout", runbook="demo")
+            request = IncidentRequest(
+                title=f"crash test {index}", severity="SEV2", service="checkout", runbook="demo"
+            )
             handles.append(await start(client, prepare(request, REGISTRY, directory), "durability"))
             if index in (1, 3, 5):  # kill while incidents sit at different tiers
                 await asyncio.sleep(0.3)
@@ -80,5 +81,7 @@ async def test_kill_worker_repeatedly_loses_no_page_and_duplicates_none(server, 
     for view in views:
         people = sorted(p.stem.rsplit("-", 1)[1] for p in (tmp_path / "outbox").glob(f"{view.id}-*.json"))
         assert people == ["alice", "bob", "carol", "carol"]
-    print(f"\n{KILLS} kills, {sum(emails.values())} emails, 0 duplicates, "
-          f"escalation lateness max {max(lateness):.2f} s")
+    print(
+        f"\n{KILLS} kills, {sum(emails.values())} emails, 0 duplicates, "
+        f"escalation lateness max {max(lateness):.2f} s"
+    )

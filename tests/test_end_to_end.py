@@ -16,9 +16,10 @@ AUTH = {"Authorization": f"Bearer {STACK_KEY}"}
 def test_demo_incident_escalates_then_stops_on_acknowledgement(stack):
     api, outbox = stack
     with httpx.Client(base_url=api, headers=AUTH, timeout=20) as http:
-        created = http.post("/api/incidents", json={
-            "title": "End-to-end drill", "severity": "SEV2",
-            "service": "checkout", "runbook": "demo"})
+        created = http.post(
+            "/api/incidents",
+            json={"title": "End-to-end drill", "severity": "SEV2", "service": "checkout", "runbook": "demo"},
+        )
         assert created.status_code == 201, created.text
         incident = created.json()["id"]
 

@@ -15,8 +15,11 @@ TASK_LATENCY = timedelta(milliseconds=500)
 
 async def timer_durations(handle) -> list[timedelta]:
     history = await handle.fetch_history()
-    return [e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
-            for e in history.events if e.HasField("timer_started_event_attributes")]
+    return [
+        e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for e in history.events
+        if e.HasField("timer_started_event_attributes")
+    ]
 
 
 async def test_escalate_to_each_tier_exactly_at_its_timeout(env, incidents, outbox):

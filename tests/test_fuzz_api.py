@@ -41,8 +41,7 @@ from api.main import create_app
 from escalate.settings import Settings
 from hostile import AUTH, serve
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings(api_keys="test-key")).openapi())
 DEMO = {"title": "Fuzzing target", "severity": "SEV3", "service": "checkout", "runbook": "demo"}
 PEOPLE = ["alice", "bob", "carol"]
@@ -72,8 +71,9 @@ def cases(method: str, path: str, incident: str):
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
     strategies = [operation.as_strategy(mode) for mode in modes]
     if "{incident_id}" in path:
-        strategies += [operation.as_strategy(mode, path_parameters={"incident_id": incident})
-                       for mode in modes]
+        strategies += [
+            operation.as_strategy(mode, path_parameters={"incident_id": incident}) for mode in modes
+        ]
     return st.one_of(strategies)
 
 
@@ -89,8 +89,9 @@ def known_body(path: str):
 async def send(api: httpx.AsyncClient, case, auth: str) -> tuple[httpx.Response, dict]:
     kwargs = case.as_transport_kwargs(base_url=str(api.base_url).rstrip("/"))
     body = {"json": kwargs["json"]} if "json" in kwargs else {"content": kwargs.get("data")}
-    request = api.build_request(kwargs["method"], kwargs["url"], params=kwargs["params"],
-                                headers=kwargs["headers"], **body)
+    request = api.build_request(
+        kwargs["method"], kwargs["url"], params=kwargs["params"], headers=kwargs["headers"], **body
+    )
     if auth == "key":
         request.headers.update(AUTH)
     elif auth == "none":
@@ -102,12 +103,26 @@ async def fuzz(api: httpx.AsyncClient, method: str, path: str, examples: int, in
     loop = asyncio.get_running_loop()
     real = path.removeprefix("/api/incidents/{incident_id}/") in ON_INCIDENT
 
-    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], print_blob=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much, HealthCheck.large_base_example])
-    @given(case=cases(method, path, incident), auth=st.sampled_from(SIGNING),
-           body=known_body(path) if real else st.none(), use_body=st.booleans())
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        print_blob=True,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+            HealthCheck.large_base_example,
+        ],
+    )
+    @given(
+        case=cases(method, path, incident),
+        auth=st.sampled_from(SIGNING),
+        body=known_body(path) if real else st.none(),
+        use_body=st.booleans(),
+    )
     def run(case, auth, body, use_body):
         if body is not None and use_body and case.path_parameters.get("incident_id") == incident:
             case.body = body
@@ -118,8 +133,9 @@ async def fuzz(api: httpx.AsyncClient, method: str, path: str, examples: int, in
     await asyncio.to_thread(run)
 
 
-@pytest.mark.parametrize(("method", "path", "examples"), OPERATIONS,
-                         ids=[f"{method} {path}" for method, path, _ in OPERATIONS])
+@pytest.mark.parametrize(
+    ("method", "path", "examples"), OPERATIONS, ids=[f"{method} {path}" for method, path, _ in OPERATIONS]
+)
 async def test_fuzz_operation_answers_conform_to_the_schema(dev_env, tmp_path, method, path, examples):
     # Built as conftest's `api` (4 KiB body limit), but an app exception is answered as the
     # 500 a server would send, so `not_a_server_error` reports it with the input.

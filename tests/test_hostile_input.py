@@ -28,8 +28,12 @@ import pytest
 from hostile import AUTH, HUGE, LONE_SURROGATE, LONG, NON_UTF8, TITLES, serve, sign_in
 
 DEMO = {"severity": "SEV2", "service": "checkout", "runbook": "demo"}
-JSON_ROUTES = ["/api/incidents", "/api/incidents/{id}/acknowledge", "/api/incidents/{id}/notes",
-               "/api/integrations/alertmanager"]
+JSON_ROUTES = [
+    "/api/incidents",
+    "/api/incidents/{id}/acknowledge",
+    "/api/incidents/{id}/notes",
+    "/api/integrations/alertmanager",
+]
 
 
 @pytest.fixture
@@ -50,8 +54,7 @@ async def eventually(probe, check, tries: int = 100):
 
 
 async def tier1_email(client, incident: str) -> dict:
-    paths = await eventually(lambda: sorted(client.settings.outbox.glob(f"{incident}-*-alice.json")),
-                             bool)
+    paths = await eventually(lambda: sorted(client.settings.outbox.glob(f"{incident}-*-alice.json")), bool)
     return json.loads(paths[0].read_text(encoding="utf-8"))
 
 
@@ -111,12 +114,14 @@ async def test_open_incident_with_hostile_title_shows_it_as_text_everywhere(clie
     assert detail.status_code == 200
     assert_shown_as_text(re.findall(r"<h1>(.*?)</h1>", detail.text, re.S), title, detail.text)
     row = rf'href="/incidents/{incident}"><strong>(.*?)</strong>'
-    listing = await eventually(lambda: client.get("/incidents", params={"service": service}),
-                               lambda r: re.search(row, r.text, re.S))
+    listing = await eventually(
+        lambda: client.get("/incidents", params={"service": service}), lambda r: re.search(row, r.text, re.S)
+    )
     assert_shown_as_text(re.findall(row, listing.text, re.S), title, listing.text)
 
-    resolved = await client.post(f"/api/incidents/{incident}/resolve", json={"responder": "alice"},
-                                 headers=AUTH)
+    resolved = await client.post(
+        f"/api/incidents/{incident}/resolve", json={"responder": "alice"}, headers=AUTH
+    )
     assert resolved.status_code == 200, resolved.text
     report = client.settings.reports / f"{incident}.md"
     await eventually(report.exists, bool)
@@ -133,11 +138,16 @@ async def test_open_incident_with_10k_markup_description_escapes_it_in_email(cli
 async def test_post_oversized_body_is_413_with_json_detail(client, streamed):
     body = json.dumps(DEMO | {"title": "big", "description": HUGE}).encode()
     if streamed:
+
         async def chunks():
             for start in range(0, len(body), 16_384):
-                yield body[start:start + 16_384]
-    response = await client.post("/api/incidents", content=chunks() if streamed else body,
-                                 headers=AUTH | {"Content-Type": "application/json"})
+                yield body[start : start + 16_384]
+
+    response = await client.post(
+        "/api/incidents",
+        content=chunks() if streamed else body,
+        headers=AUTH | {"Content-Type": "application/json"},
+    )
     assert response.status_code == 413, response.text[:300]
     assert "65536" in response.json()["detail"]
 
@@ -147,22 +157,31 @@ async def test_post_oversized_body_is_413_with_json_detail(client, streamed):
 @pytest.mark.parametrize("route", JSON_ROUTES)
 async def test_post_undecodable_body_is_4xx_with_json_detail(client, route, body, content_type):
     incident = await open_incident(client, title="Target") if "{id}" in route else ""
-    response = await client.post(route.replace("{id}", incident), content=body,
-                                 headers=AUTH | {"Content-Type": content_type})
+    response = await client.post(
+        route.replace("{id}", incident), content=body, headers=AUTH | {"Content-Type": content_type}
+    )
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     assert response.headers["content-type"] == "application/json"
     assert "detail" in response.json()
 
 
-@pytest.mark.parametrize("form", [b"title=%FF%FE&severity=SEV2&service=checkout&runbook=demo",
-                                  b"title=\xff\xfe&severity=SEV2&service=checkout&runbook=demo"],
-                         ids=["percent-encoded", "raw-bytes"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        b"title=%FF%FE&severity=SEV2&service=checkout&runbook=demo",
+        b"title=\xff\xfe&severity=SEV2&service=checkout&runbook=demo",
+    ],
+    ids=["percent-encoded", "raw-bytes"],
+)
 async def test_post_web_form_with_non_utf8_title_never_answers_5xx(client, form):
     await sign_in(client)
     page = await client.get("/incidents/new")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    response = await client.post("/incidents/new", content=form + b"&csrf=" + csrf.encode(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await client.post(
+        "/incidents/new",
+        content=form + b"&csrf=" + csrf.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code in (303, 400, 422), (response.status_code, response.text[:300])
     if response.status_code == 303:
         shown = await client.get(response.headers["location"])

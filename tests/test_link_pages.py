@@ -7,8 +7,12 @@ import json
 import re
 from pathlib import Path
 
-DEMO = {"title": "<script>alert(1)</script> checkout down", "severity": "SEV2",
-        "service": "checkout", "runbook": "demo"}
+DEMO = {
+    "title": "<script>alert(1)</script> checkout down",
+    "severity": "SEV2",
+    "service": "checkout",
+    "runbook": "demo",
+}
 
 
 async def first_email(outbox: Path, incident: str) -> dict:
@@ -36,7 +40,7 @@ async def test_get_link_shows_confirmation_and_changes_nothing(api):
     for _ in range(3):  # a scanner fetching the link again and again
         page = await api.get(path)
         assert page.status_code == 200
-    assert "<form method=\"post\">" in page.text and "<script>alert" not in page.text
+    assert '<form method="post">' in page.text and "<script>alert" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer"

@@ -18,26 +18,43 @@ ALICE = Person(id="alice", name="Alice Martin", email="alice@example.com", timez
 
 
 def tier(**fields) -> Tier:
-    return Tier(**{"number": 1, "name": "first-line", "targets": [ALICE],
-                   "ack_timeout": timedelta(minutes=5), **fields})
+    return Tier(
+        **{
+            "number": 1,
+            "name": "first-line",
+            "targets": [ALICE],
+            "ack_timeout": timedelta(minutes=5),
+            **fields,
+        }
+    )
 
 
 def test_accept_minimal_request():
     request = IncidentRequest(**VALID)
-    assert (request.title, request.severity, request.service) == ("Checkout is failing", "SEV2",
-                                                                 "checkout")
+    assert (request.title, request.severity, request.service) == ("Checkout is failing", "SEV2", "checkout")
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("title", "x" * 201),
-    ("title", ""),
-    ("title", "   "),
-    ("severity", "SEV5"),
-    ("service", "Checkout"),
-    ("service", "check out"),
-    ("labels", {f"k{i}": "v" for i in range(33)}),
-], ids=["title-201-chars", "title-empty", "title-blank", "severity-sev5", "service-uppercase",
-        "service-space", "labels-33"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "x" * 201),
+        ("title", ""),
+        ("title", "   "),
+        ("severity", "SEV5"),
+        ("service", "Checkout"),
+        ("service", "check out"),
+        ("labels", {f"k{i}": "v" for i in range(33)}),
+    ],
+    ids=[
+        "title-201-chars",
+        "title-empty",
+        "title-blank",
+        "severity-sev5",
+        "service-uppercase",
+        "service-space",
+        "labels-33",
+    ],
+)
 def test_reject_request_when_field_is_invalid(field, value):
     with pytest.raises(ValidationError) as raised:
         IncidentRequest(**{**VALID, field: value})
@@ -45,8 +62,7 @@ def test_reject_request_when_field_is_invalid(field, value):
 
 
 def test_accept_request_at_the_limits():
-    request = IncidentRequest(**{**VALID, "title": "x" * 200,
-                                 "labels": {f"k{i}": "v" for i in range(32)}})
+    request = IncidentRequest(**{**VALID, "title": "x" * 200, "labels": {f"k{i}": "v" for i in range(32)}})
     assert len(request.title) == 200 and len(request.labels) == 32
 
 
@@ -77,9 +93,13 @@ def test_reject_plan_when_repeat_is_six():
 
 def test_round_trip_request_through_data_converter_unchanged():
     request = IncidentRequest(
-        title="Checkout is failing — carts empty", severity="SEV1", service="checkout",
-        description="Since 12:00 UTC\nno carts load ✓", dedup_key="checkout/500s",
-        runbook="demo", labels={"region": "eu-west-1", "team": "payments"},
+        title="Checkout is failing — carts empty",
+        severity="SEV1",
+        service="checkout",
+        description="Since 12:00 UTC\nno carts load ✓",
+        dedup_key="checkout/500s",
+        runbook="demo",
+        labels={"region": "eu-west-1", "team": "payments"},
     )
     converter = pydantic_data_converter.payload_converter
     payloads = converter.to_payloads([request])

@@ -43,8 +43,9 @@ async def test_workflow_and_every_activity_carry_a_summary(env, incidents):
             "timer_started_event_attributes"
         ):
             assert event.user_metadata.HasField("summary"), event
-            summaries.append(pydantic_data_converter.payload_converter.from_payload(
-                event.user_metadata.summary, str))
+            summaries.append(
+                pydantic_data_converter.payload_converter.from_payload(event.user_metadata.summary, str)
+            )
     assert "email Alice Martin (tier 1)" in summaries
     assert "email Bob Chen (tier 2)" in summaries
     assert "acknowledgement from tier 1 within 10 s" in summaries

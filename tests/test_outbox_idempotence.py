@@ -24,11 +24,23 @@ BOB = Person(id="bob", name="Bob Chen", email="bob@example.com")
 
 
 def notification(note_id: str = "inc1234567-0002-bob") -> Notification:
-    incident = IncidentView(id="inc1234567", title="Checkout is failing", severity="SEV2",
-                            service="checkout", runbook="demo", state=State.TRIGGERED,
-                            created_at=datetime(2025, 1, 1, 12, 0, tzinfo=UTC))
-    return Notification(id=note_id, kind=NotificationKind.PAGE, incident=incident, recipient=BOB,
-                        tier=TierRef(number=2, name="team-lead"), previously_paged=["Alice Martin"])
+    incident = IncidentView(
+        id="inc1234567",
+        title="Checkout is failing",
+        severity="SEV2",
+        service="checkout",
+        runbook="demo",
+        state=State.TRIGGERED,
+        created_at=datetime(2025, 1, 1, 12, 0, tzinfo=UTC),
+    )
+    return Notification(
+        id=note_id,
+        kind=NotificationKind.PAGE,
+        incident=incident,
+        recipient=BOB,
+        tier=TierRef(number=2, name="team-lead"),
+        previously_paged=["Alice Martin"],
+    )
 
 
 def send_email(settings: Settings):
@@ -38,8 +50,11 @@ def send_email(settings: Settings):
 
 
 def links(payload_text: str) -> dict[str, str]:
-    return dict(line.split(": ", 1) for line in payload_text.splitlines()
-                if line.startswith(("Acknowledge: ", "Resolve: ", "Escalate: ")))
+    return dict(
+        line.split(": ", 1)
+        for line in payload_text.splitlines()
+        if line.startswith(("Acknowledge: ", "Resolve: ", "Escalate: "))
+    )
 
 
 async def test_write_one_file_when_same_notification_is_sent_twice(settings):
@@ -61,9 +76,13 @@ async def test_write_second_file_for_different_notification(settings, outbox):
     await ActivityEnvironment().run(send, notification("inc1234567-0005-bob"))
 
     assert sorted(p.name for p in settings.outbox.glob("*.json")) == [
-        "inc1234567-0002-bob.json", "inc1234567-0005-bob.json"]
+        "inc1234567-0002-bob.json",
+        "inc1234567-0005-bob.json",
+    ]
     assert [m["custom_args"]["notification_id"] for m in outbox.messages()] == [
-        "inc1234567-0002-bob", "inc1234567-0005-bob"]
+        "inc1234567-0002-bob",
+        "inc1234567-0005-bob",
+    ]
 
 
 @pytest.mark.parametrize("public_url", [None, "https://oncall.example.com/"])
@@ -84,5 +103,6 @@ async def test_sign_untracked_links_to_public_url(tmp_path, public_url):
     assert f'href="{acknowledge}"' in text["text/html"]
 
     claim = LinkSigner(settings.link_secrets, settings.link_max_age).verify(
-        acknowledge.removeprefix(settings.public_url + "/r/"), "acknowledge")
+        acknowledge.removeprefix(settings.public_url + "/r/"), "acknowledge"
+    )
     assert (claim.incident, claim.responder) == ("inc1234567", "bob")

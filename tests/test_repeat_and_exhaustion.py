@@ -24,8 +24,7 @@ def entries(view, kind: str) -> list:
 
 
 def subjects_to(outbox, email: str) -> list[str]:
-    return [m["subject"] for m in outbox.messages()
-            if m["personalizations"][0]["to"][0]["email"] == email]
+    return [m["subject"] for m in outbox.messages() if m["personalizations"][0]["to"][0]["email"] == email]
 
 
 async def test_exhaust_sev1_after_two_rounds_and_tell_management(env, incidents, outbox):
@@ -83,13 +82,15 @@ async def test_walk_each_tier_once_for_sev3(env, incidents, outbox):
     ]
 
 
-@pytest.mark.parametrize(("service", "specialists", "emails"), [
-    ("database", ["frank"], ["frank@example.com"]),
-    ("payments", ["grace"], ["grace@example.com"]),
-    ("checkout", ["erin", "frank"], ["erin@example.com", "frank@example.com"]),
-])
-async def test_page_specialists_of_the_service(env, incidents, outbox, service, specialists,
-                                               emails):
+@pytest.mark.parametrize(
+    ("service", "specialists", "emails"),
+    [
+        ("database", ["frank"], ["frank@example.com"]),
+        ("payments", ["grace"], ["grace@example.com"]),
+        ("checkout", ["erin", "frank"], ["erin@example.com", "frank@example.com"]),
+    ],
+)
+async def test_page_specialists_of_the_service(env, incidents, outbox, service, specialists, emails):
     handle = await incidents.open(runbook=None, severity="SEV1", service=service)
     await env.sleep(timedelta(minutes=5 + 10 + 1))  # first-line and team-lead timed out
     view = await handle.query(IncidentWorkflow.incident)

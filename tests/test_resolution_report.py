@@ -28,8 +28,7 @@ async def test_resolve_ends_workflow_and_writes_report(env, incidents, settings)
     await env.sleep(timedelta(seconds=3))
     await update(handle, IncidentWorkflow.acknowledge, ResponderAction(responder="alice"))
     await env.sleep(timedelta(seconds=5))
-    await update(handle, IncidentWorkflow.resolve,
-                 ResponderAction(responder="alice", note="rolled back"))
+    await update(handle, IncidentWorkflow.resolve, ResponderAction(responder="alice", note="rolled back"))
 
     view = await handle.result()
     assert view.state == State.RESOLVED and view.resolved_by == "alice"
@@ -48,8 +47,7 @@ async def test_resolve_ends_workflow_and_writes_report(env, incidents, settings)
     assert rows["Tiers reached"] == "1" and rows["Every tier exhausted"] == "no"
 
     timeline = report.split("## Timeline", 1)[1]
-    kinds = [line.split("|")[2].strip() for line in timeline.splitlines()
-             if line.startswith("| 2")]
+    kinds = [line.split("|")[2].strip() for line in timeline.splitlines() if line.startswith("| 2")]
     assert kinds == ["triggered", "paged", "acknowledged", "resolved"]
     assert "| resolved | alice | rolled back |" in timeline
 
@@ -101,10 +99,16 @@ def _duration(value: timedelta) -> str:
 async def test_document_reopened_dedup_incident_keeps_earlier_report(tmp_path):
     documenter = Documenter(tmp_path)
     opened = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    earlier = IncidentView(id="dabc", title="Disk full", severity=Severity.SEV3, service="db",
-                           runbook="default", state=State.RESOLVED, created_at=opened)
-    later = earlier.model_copy(update={"created_at": opened + timedelta(days=1),
-                                       "state": State.TRIGGERED})
+    earlier = IncidentView(
+        id="dabc",
+        title="Disk full",
+        severity=Severity.SEV3,
+        service="db",
+        runbook="default",
+        state=State.RESOLVED,
+        created_at=opened,
+    )
+    later = earlier.model_copy(update={"created_at": opened + timedelta(days=1), "state": State.TRIGGERED})
     await documenter.document_incident(DocumentRequest(incident=earlier, final=True))
     await documenter.document_incident(DocumentRequest(incident=later))
     assert (tmp_path / "dabc.20260102T030405.md").exists()

@@ -15,8 +15,9 @@ STAKEHOLDERS = ("carol@example.com", "grace@example.com")
 
 
 async def open_breach(incidents):
-    return await incidents.open(runbook=None, severity="SEV1", service="security",
-                                title="Customer data exfiltrated")
+    return await incidents.open(
+        runbook=None, severity="SEV1", service="security", title="Customer data exfiltrated"
+    )
 
 
 def status_updates(outbox) -> dict[str, int]:
@@ -36,8 +37,7 @@ async def test_page_security_and_legal_at_the_same_instant(env, incidents, outbo
     assert view.runbook == "security-breach"
     assert [(p.person, p.tier) for p in view.paged] == [("heidi", 1), ("ivan", 1), ("judy", 2)]
     assert len({p.at for p in view.paged}) == 1
-    assert sorted(outbox.recipients()) == ["heidi@example.com", "ivan@example.com",
-                                           "judy@example.com"]
+    assert sorted(outbox.recipients()) == ["heidi@example.com", "ivan@example.com", "judy@example.com"]
 
 
 async def test_page_ciso_at_five_minutes_and_not_before(env, incidents, outbox):

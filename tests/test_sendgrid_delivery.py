@@ -37,22 +37,35 @@ def sendgrid():
 
 
 def notifier(tmp_path, double: SendGridDouble) -> Notifier:
-    return Notifier(outbox=tmp_path / "outbox", public_url="http://127.0.0.1:8000",
-                    mail_from="Escalations <escalations@example.com>",
-                    signer=LinkSigner(["test-secret"], 3600),
-                    sendgrid=sendgrid_client("SG.test", double.url, timeout=1))
+    return Notifier(
+        outbox=tmp_path / "outbox",
+        public_url="http://127.0.0.1:8000",
+        mail_from="Escalations <escalations@example.com>",
+        signer=LinkSigner(["test-secret"], 3600),
+        sendgrid=sendgrid_client("SG.test", double.url, timeout=1),
+    )
 
 
 def page() -> Notification:
     """Bob's tier-2 page for a demo incident, with acknowledge/resolve/escalate links."""
-    return Notification.model_validate({
-        "id": "inc1234567-0002-bob", "kind": "page", "tier": {"number": 2, "name": "team-lead"},
-        "recipient": {"id": "bob", "name": "Bob Chen", "email": "bob@example.com"},
-        "previously_paged": ["Alice Martin"],
-        "incident": {"id": "inc1234567", "title": "Checkout is failing", "severity": "SEV2",
-                     "service": "checkout", "runbook": "demo", "state": "triggered",
-                     "created_at": "2025-01-01T12:00:00Z"},
-    })
+    return Notification.model_validate(
+        {
+            "id": "inc1234567-0002-bob",
+            "kind": "page",
+            "tier": {"number": 2, "name": "team-lead"},
+            "recipient": {"id": "bob", "name": "Bob Chen", "email": "bob@example.com"},
+            "previously_paged": ["Alice Martin"],
+            "incident": {
+                "id": "inc1234567",
+                "title": "Checkout is failing",
+                "severity": "SEV2",
+                "service": "checkout",
+                "runbook": "demo",
+                "state": "triggered",
+                "created_at": "2025-01-01T12:00:00Z",
+            },
+        }
+    )
 
 
 async def test_deliver_page_as_built_when_sendgrid_accepts(tmp_path, sendgrid):
@@ -119,10 +132,16 @@ async def eventually(check, timeout: float = 15.0):
 
 @contextlib.asynccontextmanager
 async def demo_incident(env, directory, tmp_path, double: SendGridDouble):
-    settings = Settings(data_dir=tmp_path, task_queue=f"sendgrid-{uuid.uuid4()}",
-                        sendgrid_api_key="SG.test", sendgrid_host=double.url, sendgrid_timeout=1)
-    request = IncidentRequest(title="Checkout is failing", severity="SEV2", service="checkout",
-                              runbook="demo")
+    settings = Settings(
+        data_dir=tmp_path,
+        task_queue=f"sendgrid-{uuid.uuid4()}",
+        sendgrid_api_key="SG.test",
+        sendgrid_host=double.url,
+        sendgrid_timeout=1,
+    )
+    request = IncidentRequest(
+        title="Checkout is failing", severity="SEV2", service="checkout", runbook="demo"
+    )
     async with build_worker(env.client, settings):
         handle = await start(env.client, prepare(request, REGISTRY, directory), settings.task_queue)
         try:
@@ -152,6 +171,7 @@ async def test_record_failure_and_page_tier_two_when_sendgrid_rejects(env, direc
 
 async def test_deliver_once_and_page_tier_two_when_sendgrid_throttles(env, directory, tmp_path, sendgrid):
     async with demo_incident(env, directory, tmp_path, double := sendgrid(429, 202)) as handle:
+
         async def alice_accepted():
             return [r for r in double.accepted() if r.recipient == ALICE]
 

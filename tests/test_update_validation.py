@@ -21,8 +21,7 @@ async def rejected(handle, method, responder: str):
 
 
 def message_to(outbox, email: str) -> dict:
-    [message] = [m for m in outbox.messages()
-                 if m["personalizations"][0]["to"][0]["email"] == email]
+    [message] = [m for m in outbox.messages() if m["personalizations"][0]["to"][0]["email"] == email]
     return {part["type"]: part["value"] for part in message["content"]}
 
 
@@ -82,8 +81,9 @@ async def test_escalate_now_pages_next_tier_immediately(env, incidents, outbox):
     handle = await incidents.open(runbook="demo")
     await env.sleep(timedelta(seconds=1))
 
-    view = await update(handle, IncidentWorkflow.escalate,
-                        ResponderAction(responder="alice", note="need a lead"))
+    view = await update(
+        handle, IncidentWorkflow.escalate, ResponderAction(responder="alice", note="need a lead")
+    )
     assert [(p.person, p.tier) for p in view.paged] == [("alice", 1), ("bob", 2)]
     assert view.paged[1].at - view.paged[0].at < timedelta(seconds=2)
     assert [(e.actor, e.detail) for e in view.timeline if e.kind == "escalation_requested"] == [

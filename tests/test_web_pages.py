@@ -13,8 +13,7 @@ from pydantic import SecretStr
 
 AUTH = {"Authorization": "Bearer test-key"}
 XSS = "<script>alert(1)</script>"
-DEMO = {"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout",
-        "runbook": "demo"}
+DEMO = {"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout", "runbook": "demo"}
 
 
 def csrf_of(html: str) -> str:
@@ -188,8 +187,10 @@ async def test_post_with_another_sessions_csrf_token_is_403_and_changes_nothing(
 async def test_note_form_adds_the_note_to_the_timeline(browser):
     incident = await open_incident(browser)
     page = await browser.get(f"/incidents/{incident}")
-    response = await browser.post(f"/incidents/{incident}/notes", data={
-        "csrf": csrf_of(page.text), "author": "bob", "text": "rolling back 1.42"})
+    response = await browser.post(
+        f"/incidents/{incident}/notes",
+        data={"csrf": csrf_of(page.text), "author": "bob", "text": "rolling back 1.42"},
+    )
     assert response.status_code == 303
     after = await browser.get(response.headers["location"])
     assert "Note added by Bob Chen." in after.text
@@ -208,17 +209,29 @@ async def test_script_title_is_escaped_in_list_detail_and_outbox(browser):
     listing = await eventually(lambda: browser.get("/incidents"), lambda r: incident in r.text)
     outbox = await eventually(lambda: browser.get("/outbox"), lambda r: title[-8:] in r.text)
     name = re.search(rf'href="/outbox/({incident}-[a-z0-9-]+\.json)"', outbox.text).group(1)
-    pages = [listing, await browser.get(f"/incidents/{incident}"), outbox,
-             await browser.get(f"/outbox/{name}")]
+    pages = [
+        listing,
+        await browser.get(f"/incidents/{incident}"),
+        outbox,
+        await browser.get(f"/outbox/{name}"),
+    ]
     for page in pages:
         assert escaped in page.text and XSS not in page.text
 
 
 async def test_new_incident_with_empty_title_rerenders_with_error(browser):
     form = await browser.get("/incidents/new")
-    response = await browser.post("/incidents/new", data={
-        "csrf": csrf_of(form.text), "title": "  ", "severity": "SEV3", "service": "checkout",
-        "description": "kept as typed", "runbook": "demo"})
+    response = await browser.post(
+        "/incidents/new",
+        data={
+            "csrf": csrf_of(form.text),
+            "title": "  ",
+            "severity": "SEV3",
+            "service": "checkout",
+            "description": "kept as typed",
+            "runbook": "demo",
+        },
+    )
     assert response.status_code == 422
     assert "Give the incident a title" in response.text and "kept as typed" in response.text
 
@@ -226,9 +239,17 @@ async def test_new_incident_with_empty_title_rerenders_with_error(browser):
 async def test_new_incident_form_opens_the_incident_and_shows_it(browser):
     form = await browser.get("/incidents/new")
     assert 'value="demo"' in form.text and 'value="security-breach"' in form.text
-    response = await browser.post("/incidents/new", data={
-        "csrf": csrf_of(form.text), "title": "Opened from the web", "severity": "SEV1",
-        "service": "payments", "description": "", "runbook": "demo"})
+    response = await browser.post(
+        "/incidents/new",
+        data={
+            "csrf": csrf_of(form.text),
+            "title": "Opened from the web",
+            "severity": "SEV1",
+            "service": "payments",
+            "description": "",
+            "runbook": "demo",
+        },
+    )
     assert response.status_code == 303
     incident = response.headers["location"].split("/")[-1].split("?")[0]
     assert (await view(browser, incident))["title"] == "Opened from the web"
@@ -246,8 +267,9 @@ async def test_outbox_lists_tier1_email_and_renders_it(browser):
     assert email.headers["content-security-policy"].startswith("default-src 'none'")
 
 
-@pytest.mark.parametrize("name", ["..%2Fsecret.json", "%2E%2E%2Fsecret.json", "notes.txt",
-                                  "Upper.json", ".hidden.json"])
+@pytest.mark.parametrize(
+    "name", ["..%2Fsecret.json", "%2E%2E%2Fsecret.json", "notes.txt", "Upper.json", ".hidden.json"]
+)
 async def test_outbox_refuses_names_outside_the_pattern(browser, name):
     (browser.settings.data_dir / "secret.json").write_text('{"subject": "TOPSECRET"}')
     browser.settings.outbox.mkdir(parents=True, exist_ok=True)

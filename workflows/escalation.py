@@ -104,14 +104,17 @@ class Escalation:
                 self._deliver(NotificationKind.PAGE, person, tier)
         self._on_change()
 
-    async def notify(self, people: Sequence[Person], message: str,
-                     kind: NotificationKind = NotificationKind.STAKEHOLDER) -> None:
+    async def notify(
+        self, people: Sequence[Person], message: str, kind: NotificationKind = NotificationKind.STAKEHOLDER
+    ) -> None:
         """Email people who are informed but not asked to act (stakeholders, management)."""
         for person in people:
             self._deliver(kind, person, None, message)
         names = ", ".join(p.name for p in people) or "nobody (none planned)"
-        self.record(kind.value if kind != NotificationKind.STAKEHOLDER else "stakeholder_update",
-                    f"{message} -> {names}")
+        self.record(
+            kind.value if kind != NotificationKind.STAKEHOLDER else "stakeholder_update",
+            f"{message} -> {names}",
+        )
 
     async def notify_stakeholders(self, message: str | None = None) -> None:
         """Send the planned stakeholders a status update."""
@@ -119,8 +122,7 @@ class Escalation:
         tier = f"tier {view.tier.number} ({view.tier.name})" if view.tier else "not paged yet"
         await self.notify(self.plan.stakeholders, message or f"Status: {view.state.value}, {tier}")
 
-    def _deliver(self, kind: NotificationKind, person: Person, tier: Tier | None,
-                 message: str = "") -> None:
+    def _deliver(self, kind: NotificationKind, person: Person, tier: Tier | None, message: str = "") -> None:
         self._sent += 1
         view = self._record.view()
         # The email needs the hand-off (notes), not the whole timeline: keep the
@@ -142,8 +144,11 @@ class Escalation:
         what = f"tier {note.tier.number}" if note.tier else note.kind.value
         try:
             await workflow.execute_activity(
-                contract.SEND_EMAIL, note, retry_policy=EMAIL_RETRY,
-                summary=f"email {note.recipient.name} ({what})", **EMAIL_TIMEOUTS,
+                contract.SEND_EMAIL,
+                note,
+                retry_policy=EMAIL_RETRY,
+                summary=f"email {note.recipient.name} ({what})",
+                **EMAIL_TIMEOUTS,
             )
         except ActivityError as err:
             cause = err.cause.message if err.cause else str(err)
@@ -160,8 +165,11 @@ class Escalation:
 
     async def _await_ack(self, timeout: timedelta, what: str) -> str:
         try:
-            await self._wait(lambda: self._record.state is not State.TRIGGERED, timeout,
-                             f"acknowledgement {what}within {_human(timeout)}")
+            await self._wait(
+                lambda: self._record.state is not State.TRIGGERED,
+                timeout,
+                f"acknowledgement {what}within {_human(timeout)}",
+            )
         except TimeoutError:
             return "timeout"
         return "requested" if self._take_escalate_request() else "acknowledged"
@@ -169,8 +177,7 @@ class Escalation:
     async def wait_resolved(self, timeout: timedelta | None = None, summary: str = "resolution") -> bool:
         """Wait until the incident is resolved (True) or ``timeout`` passes (False)."""
         try:
-            await workflow.wait_condition(lambda: self.resolved, timeout=timeout,
-                                          timeout_summary=summary)
+            await workflow.wait_condition(lambda: self.resolved, timeout=timeout, timeout_summary=summary)
         except TimeoutError:
             return False
         return True
@@ -190,8 +197,14 @@ class Escalation:
 
     # -- composite behaviours -----------------------------------------------------
 
-    async def escalate(self, tiers: Sequence[Tier] | None = None, repeat: int | None = None,
-                       *, resumable: bool = False, _resume_at: int | None = None) -> bool:
+    async def escalate(
+        self,
+        tiers: Sequence[Tier] | None = None,
+        repeat: int | None = None,
+        *,
+        resumable: bool = False,
+        _resume_at: int | None = None,
+    ) -> bool:
         """Walk ``tiers`` (default: all planned) ``repeat + 1`` times until someone acknowledges.
 
         After an acknowledgement it holds until the incident is resolved (True),
@@ -216,16 +229,18 @@ class Escalation:
                 outcome = await self._await_ack(tier.ack_timeout, f"from tier {tier.number} ")
             if outcome == "acknowledged":
                 if resumable:
-                    self._ladder = LadderPosition(tiers=[t.name for t in tiers], rounds=rounds,
-                                                  index=index)
+                    self._ladder = LadderPosition(tiers=[t.name for t in tiers], rounds=rounds, index=index)
                 await self._wait(lambda: self.resolved, None, "resolution or escalation")
                 self._ladder = None
                 if self.resolved:
                     return True
                 self._take_escalate_request()
             elif outcome == "timeout" and index + 1 < len(steps):
-                self.record("escalated", f"no acknowledgement from tier {tier.number} "
-                            f"({tier.name}) within {_human(tier.ack_timeout)}")
+                self.record(
+                    "escalated",
+                    f"no acknowledgement from tier {tier.number} "
+                    f"({tier.name}) within {_human(tier.ack_timeout)}",
+                )
         await self.exhausted()
         return False
 
@@ -233,8 +248,9 @@ class Escalation:
         """Record that every tier was tried in vain and tell management."""
         self._record.exhausted = True
         people = self.plan.management or self.plan.tiers[-1].targets
-        await self.notify(people, "Every escalation tier was paged and nobody acknowledged.",
-                          NotificationKind.EXHAUSTED)
+        await self.notify(
+            people, "Every escalation tier was paged and nobody acknowledged.", NotificationKind.EXHAUSTED
+        )
         self._on_change()
 
     def every(self, interval: timedelta, action: Callable[[], Awaitable[None]]) -> None:
@@ -247,8 +263,9 @@ class Escalation:
         bound = getattr(action, "__self__", None) is self
         self._start_periodic(name if bound else "", interval, workflow.now() + interval, action)
 
-    def _start_periodic(self, name: str, interval: timedelta, next_at: datetime,
-                        action: Callable[[], Awaitable[None]]) -> None:
+    def _start_periodic(
+        self, name: str, interval: timedelta, next_at: datetime, action: Callable[[], Awaitable[None]]
+    ) -> None:
         periodic = Periodic(action=name, interval=interval, next_at=next_at)
 
         async def loop() -> None:
@@ -282,21 +299,28 @@ class Escalation:
             task.cancel()
         await asyncio.gather(*(t for _, t in self._periodic), return_exceptions=True)
         await asyncio.gather(*self._background, *self._deliveries, return_exceptions=True)
-        return Carried(view=self._record.view(), triggers=self._record.triggers, sent=self._sent,
-                       ladder=self._ladder, periodic=[p for p, _ in self._periodic])
+        return Carried(
+            view=self._record.view(),
+            triggers=self._record.triggers,
+            sent=self._sent,
+            ladder=self._ladder,
+            periodic=[p for p, _ in self._periodic],
+        )
 
     def resume(self, carried: Carried) -> asyncio.Future[bool] | None:
         """Pick up where the previous run stopped; the ladder's hold, if it was in one."""
         self._record.restore(carried.view, carried.triggers)
         self._sent = carried.sent
         for periodic in carried.periodic:
-            self._start_periodic(periodic.action, periodic.interval, periodic.next_at,
-                                 getattr(self, periodic.action))
+            self._start_periodic(
+                periodic.action, periodic.interval, periodic.next_at, getattr(self, periodic.action)
+            )
         if carried.ladder is None:
             return None
         tiers = [self.plan.tier(name) for name in carried.ladder.tiers]
-        return asyncio.ensure_future(self.escalate(tiers, carried.ladder.rounds, resumable=True,
-                                                   _resume_at=carried.ladder.index))
+        return asyncio.ensure_future(
+            self.escalate(tiers, carried.ladder.rounds, resumable=True, _resume_at=carried.ladder.index)
+        )
 
     # -- used by the workflow when the incident closes ---------------------------
 

@@ -75,28 +75,39 @@ class IncidentWorkflow:
             self._publish()
             return scenario
         incident, plan = input.incident, input.plan
-        self._record.add(workflow.now(), "triggered", "api",
-                         f"{incident.severity} on {incident.service}, runbook {plan.runbook}")
+        self._record.add(
+            workflow.now(),
+            "triggered",
+            "api",
+            f"{incident.severity} on {incident.service}, runbook {plan.runbook}",
+        )
         self._publish()
         return asyncio.ensure_future(REGISTRY.get(plan.runbook).run(self._esc))
 
     def _awake(self, input: IncidentInput, scenario: asyncio.Future | None) -> bool:
         """Something for the main loop: resolution, the scenario's end, or time to continue."""
-        return (self._esc.resolved or (scenario is not None and scenario.done())
-                or self._should_continue(input, scenario))
+        return (
+            self._esc.resolved
+            or (scenario is not None and scenario.done())
+            or self._should_continue(input, scenario)
+        )
 
     def _should_continue(self, input: IncidentInput, scenario: asyncio.Future | None) -> bool:
         info = workflow.info()
         long = info.is_continue_as_new_suggested() or (
-            info.get_current_history_length() >= (input.history_limit or HISTORY_LIMIT))
+            info.get_current_history_length() >= (input.history_limit or HISTORY_LIMIT)
+        )
         return long and not self._esc.resolved and self._esc.parked(_ended(scenario))
 
     async def _continue_as_new(self, input: IncidentInput) -> None:
         carried = await self._esc.quiesce()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        self._record.add(workflow.now(), "continued", "runbook",
-                         f"history at {workflow.info().get_current_history_length()} events; "
-                         "continuing in a new run")
+        self._record.add(
+            workflow.now(),
+            "continued",
+            "runbook",
+            f"history at {workflow.info().get_current_history_length()} events; continuing in a new run",
+        )
         carried.view = self._record.view()
         workflow.continue_as_new(input.model_copy(update={"carried": carried}))
 
@@ -133,16 +144,20 @@ class IncidentWorkflow:
         # Return once the scenario has acted on it, so the answer shows who is paged now.
         # If the scenario is busy the request stands and is acted on shortly.
         with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: not self._esc.escalate_requested,
-                                          timeout=timedelta(seconds=30))
+            await workflow.wait_condition(
+                lambda: not self._esc.escalate_requested, timeout=timedelta(seconds=30)
+            )
         return self._record.view()
 
     @escalate.validator
     def _validate_escalate(self, action: ResponderAction) -> None:
         _reject_as_application_error(self._record.check_open, action.responder)
         if not self._esc.waiting or self._esc.escalate_requested:
-            raise ApplicationError("nothing to escalate to: the escalation has finished",
-                                   type="ActionRejected", non_retryable=True)
+            raise ApplicationError(
+                "nothing to escalate to: the escalation has finished",
+                type="ActionRejected",
+                non_retryable=True,
+            )
 
     @workflow.update(name=contract.TRIGGER)
     def trigger(self, trigger: Trigger) -> IncidentView:
@@ -154,8 +169,7 @@ class IncidentWorkflow:
     def _validate_trigger(self, trigger: Trigger) -> None:
         if self._esc.resolved:
             # The caller retries: this run is closing and the next alert opens a new one.
-            raise ApplicationError("incident already resolved", type="ActionRejected",
-                                   non_retryable=True)
+            raise ApplicationError("incident already resolved", type="ActionRejected", non_retryable=True)
 
     @workflow.signal(name=contract.ADD_NOTE)
     def add_note(self, note: Note) -> None:
@@ -179,10 +193,12 @@ class IncidentWorkflow:
         """Keep search attributes and the UI's current details in step with the record."""
         record = self._record
         tier = record.tier
-        workflow.upsert_search_attributes([
-            contract.STATE.value_set(record.state.value),
-            contract.TIER.value_set(tier.number if tier else 0),
-        ])
+        workflow.upsert_search_attributes(
+            [
+                contract.STATE.value_set(record.state.value),
+                contract.TIER.value_set(tier.number if tier else 0),
+            ]
+        )
         lines = [f"**{record.state.value}**" + (" (all tiers exhausted)" if record.exhausted else "")]
         if tier:
             lines.append(f"Tier {tier.number}: {tier.name}")

@@ -49,8 +49,9 @@ class IncidentRecord:
 
     def restore(self, view: IncidentView, triggers: int) -> None:
         """Take over the state a previous run carried across continue-as-new."""
-        self.incident = self.incident.model_copy(update={
-            "title": view.title, "description": view.description, "labels": view.labels})
+        self.incident = self.incident.model_copy(
+            update={"title": view.title, "description": view.description, "labels": view.labels}
+        )
         self.state, self.tier, self.exhausted = view.state, view.tier, view.exhausted
         self.paged, self.timeline = list(view.paged), list(view.timeline)
         self.acknowledged_by, self.acknowledged_at = view.acknowledged_by, view.acknowledged_at
@@ -96,11 +97,13 @@ class IncidentRecord:
         self.triggers += trigger.count
         if first and trigger.count == 1:
             return
-        self.incident = self.incident.model_copy(update={
-            "title": trigger.title,
-            "description": trigger.description,
-            "labels": trigger.labels or self.incident.labels,
-        })
+        self.incident = self.incident.model_copy(
+            update={
+                "title": trigger.title,
+                "description": trigger.description,
+                "labels": trigger.labels or self.incident.labels,
+            }
+        )
         times = "" if trigger.count - first == 1 else f" {trigger.count - first} times"
         self.add(at, "repeated", trigger.source, f"alert repeated{times} ({self.triggers - 1} so far)")
 

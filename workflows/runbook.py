@@ -112,9 +112,7 @@ class Registry:
         specific = (r for r in self.runbooks.values() if r.name != self.default)
         return next((r for r in specific if r.matches(incident)), self.get(self.default))
 
-    def plan(
-        self, incident: Incident, directory: Directory, requested: str | None = None
-    ) -> IncidentPlan:
+    def plan(self, incident: Incident, directory: Directory, requested: str | None = None) -> IncidentPlan:
         """Choose the runbook and freeze its plan for this incident.
 
         Raises:
@@ -124,8 +122,7 @@ class Registry:
         runbook = self.select(incident, requested)
         spec = runbook.plan(incident)
         tiers = [
-            Tier(number=i, name=t.name, targets=_people(directory, t.targets),
-                 ack_timeout=t.ack_timeout)
+            Tier(number=i, name=t.name, targets=_people(directory, t.targets), ack_timeout=t.ack_timeout)
             for i, t in enumerate(spec.tiers, start=1)
         ]
         return IncidentPlan(

@@ -37,18 +37,24 @@ RESPONSES = {
     400: INCIDENT_ERRORS[400],
     401: INCIDENT_ERRORS[401],
     403: INCIDENT_ERRORS[403],
-    413: {"description": "Body over MAX_BODY_BYTES: raise it, or group alerts more finely",
-          **ERROR_MODEL},
-    422: {"description": "Malformed payload or a version other than 4 (Alertmanager) or 1 "
-                         "(Grafana). Alertmanager drops it without retrying", **ERROR_MODEL},
-    503: {"description": "Temporal cannot be reached, or some alert was not accepted: "
-                         "Alertmanager re-sends the group, which is safe", **ERROR_MODEL},
+    413: {"description": "Body over MAX_BODY_BYTES: raise it, or group alerts more finely", **ERROR_MODEL},
+    422: {
+        "description": "Malformed payload or a version other than 4 (Alertmanager) or 1 "
+        "(Grafana). Alertmanager drops it without retrying",
+        **ERROR_MODEL,
+    },
+    503: {
+        "description": "Temporal cannot be reached, or some alert was not accepted: "
+        "Alertmanager re-sends the group, which is safe",
+        **ERROR_MODEL,
+    },
 }
 
 
 @router.post("/alertmanager", response_model=AlertmanagerResult, responses=RESPONSES)
-async def alertmanager_webhook(payload: AlertmanagerWebhook, _: ApiKey, client: ClientDep,
-                               settings: SettingsDep, directory: DirectoryDep) -> AlertmanagerResult:
+async def alertmanager_webhook(
+    payload: AlertmanagerWebhook, _: ApiKey, client: ClientDep, settings: SettingsDep, directory: DirectoryDep
+) -> AlertmanagerResult:
     """Receive an Alertmanager (or Grafana) webhook: one incident per alert.
 
     Each alert maps, by its fingerprint, to one incident (dedup key
@@ -63,8 +69,11 @@ async def alertmanager_webhook(payload: AlertmanagerWebhook, _: ApiKey, client: 
     which retries only 5xx, sends the group again.
     """
     if payload.truncatedAlerts:
-        log.warning("Alertmanager left %d alerts out of group %r (max_alerts): they open no incident",
-                    payload.truncatedAlerts, payload.groupKey)
+        log.warning(
+            "Alertmanager left %d alerts out of group %r (max_alerts): they open no incident",
+            payload.truncatedAlerts,
+            payload.groupKey,
+        )
     limit = asyncio.Semaphore(CONCURRENCY)
 
     async def accept(alert: Alert) -> AlertOutcome:
@@ -78,15 +87,19 @@ async def alertmanager_webhook(payload: AlertmanagerWebhook, _: ApiKey, client: 
     return AlertmanagerResult(incidents=results)
 
 
-async def _accept(client: Client, settings: Settings, directory: Directory,
-                  alert: Alert) -> AlertOutcome:
+async def _accept(client: Client, settings: Settings, directory: Directory, alert: Alert) -> AlertOutcome:
     fp = alerts.fingerprint(alert)
     if alert.status == "resolved":
         outcome = await _resolve(client, fp, alert)
         return AlertOutcome(fingerprint=fp, id=alerts.incident_id(fp), status=outcome)
     data = prepare(alerts.incident_request(alert, fp, settings), REGISTRY, directory)
-    view, created = await open_or_repeat(client, data, settings.task_queue, source=alerts.SOURCE,
-                                         update_id=alerts.update_id("trigger", fp, alert))
+    view, created = await open_or_repeat(
+        client,
+        data,
+        settings.task_queue,
+        source=alerts.SOURCE,
+        update_id=alerts.update_id("trigger", fp, alert),
+    )
     return AlertOutcome(fingerprint=fp, id=view.id, status="opened" if created else "updated")
 
 
@@ -94,8 +107,12 @@ async def _resolve(client: Client, fp: str, alert: Alert) -> str:
     """Resolve the alert's incident; one that is not open (any more) is fine too."""
     handle = client.get_workflow_handle(alerts.workflow_id(fp))
     try:
-        await handle.execute_update(IncidentWorkflow.resolve, RESOLVED, rpc_timeout=RPC_TIMEOUT,
-                                    id=alerts.update_id("resolve", fp, alert))
+        await handle.execute_update(
+            IncidentWorkflow.resolve,
+            RESOLVED,
+            rpc_timeout=RPC_TIMEOUT,
+            id=alerts.update_id("resolve", fp, alert),
+        )
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:  # no such incident, or its run has ended
             raise
@@ -122,8 +139,11 @@ def _reason(exc: BaseException) -> str:
 
 def _not_accepted(failures: list[BaseException], total: int) -> HTTPException:
     first = failures[0]
-    log.warning("%d of %d alerts not accepted; first: %s: %s", len(failures), total,
-                type(first).__name__, first)
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                         f"{_reason(first)}: {len(failures)} of {total} alerts not accepted; "
-                         "re-sending the group is safe", headers={"Retry-After": "5"})
+    log.warning(
+        "%d of %d alerts not accepted; first: %s: %s", len(failures), total, type(first).__name__, first
+    )
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        f"{_reason(first)}: {len(failures)} of {total} alerts not accepted; re-sending the group is safe",
+        headers={"Retry-After": "5"},
+    )

@@ -32,8 +32,10 @@ from workflows.models import (
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 RPC_TIMEOUT = timedelta(seconds=10)
-IdempotencyKey = Annotated[str | None, Header(max_length=128, description=(
-    "Optional: a retried request with the same key is applied once"))]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=128, description=("Optional: a retried request with the same key is applied once")),
+]
 
 
 class IncidentCreated(BaseModel):
@@ -62,18 +64,33 @@ def links(settings: Settings, incident_id: str) -> dict[str, str]:
     return {
         "url": f"{settings.public_url}/api/incidents/{incident_id}",
         "temporal_ui_url": f"{settings.temporal_ui_url}/namespaces/"
-                           f"{settings.temporal_namespace}/workflows/{workflow}",
+        f"{settings.temporal_namespace}/workflows/{workflow}",
     }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=IncidentCreated,
-             responses={200: {"model": IncidentCreated,
-                              "description": "An incident with this dedup_key is already open; "
-                                             "the repeat is recorded on its timeline"},
-                        **INCIDENT_ERRORS, 422: ACTION_ERRORS[422]})
-async def open_incident(request: IncidentRequest, response: Response, client: ClientDep,
-                        settings: SettingsDep, directory: DirectoryDep, repeats: RepeatsDep,
-                        _: ApiKey) -> IncidentCreated:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IncidentCreated,
+    responses={
+        200: {
+            "model": IncidentCreated,
+            "description": "An incident with this dedup_key is already open; "
+            "the repeat is recorded on its timeline",
+        },
+        **INCIDENT_ERRORS,
+        422: ACTION_ERRORS[422],
+    },
+)
+async def open_incident(
+    request: IncidentRequest,
+    response: Response,
+    client: ClientDep,
+    settings: SettingsDep,
+    directory: DirectoryDep,
+    repeats: RepeatsDep,
+    _: ApiKey,
+) -> IncidentCreated:
     """Open an incident: pick its runbook, freeze its plan, start its workflow.
 
     With a `dedup_key` that names an open incident, nothing new is opened: the repeat
@@ -85,17 +102,21 @@ async def open_incident(request: IncidentRequest, response: Response, client: Cl
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     if request.dedup_key is None:
         await start(client, data, settings.task_queue)
-        return IncidentCreated(id=data.incident.id, state=State.TRIGGERED,
-                               runbook=data.plan.runbook, **links(settings, data.incident.id))
+        return IncidentCreated(
+            id=data.incident.id,
+            state=State.TRIGGERED,
+            runbook=data.plan.runbook,
+            **links(settings, data.incident.id),
+        )
     view, created = await repeats.submit(client, data)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-    return IncidentCreated(id=view.id, state=view.state, runbook=view.runbook,
-                           **links(settings, view.id))
+    return IncidentCreated(id=view.id, state=view.state, runbook=view.runbook, **links(settings, view.id))
 
 
 @router.get("", response_model=list[IncidentSummary], responses=INCIDENT_ERRORS)
 async def list_incidents(
-    client: ClientDep, _: ApiKey,
+    client: ClientDep,
+    _: ApiKey,
     state: State | None = None,
     severity: Severity | None = None,
     service: Annotated[str | None, Query(pattern=SERVICE_PATTERN)] = None,
@@ -105,13 +126,11 @@ async def list_incidents(
     clauses = [f"WorkflowType = '{contract.WORKFLOW_NAME}'"]
     # Every value below is an enum or matched the service pattern: nothing can
     # escape the quotes of the visibility query.
-    for key, value in ((contract.STATE, state), (contract.SEVERITY, severity),
-                       (contract.SERVICE, service)):
+    for key, value in ((contract.STATE, state), (contract.SEVERITY, severity), (contract.SERVICE, service)):
         if value is not None:
             clauses.append(f"{key.name} = '{value}'")
     rows = []
-    async for execution in client.list_workflows(" AND ".join(clauses), limit=limit,
-                                                 rpc_timeout=RPC_TIMEOUT):
+    async for execution in client.list_workflows(" AND ".join(clauses), limit=limit, rpc_timeout=RPC_TIMEOUT):
         rows.append(await _summary(execution))
     return rows
 
@@ -134,16 +153,19 @@ async def _summary(execution) -> IncidentSummary:
 @router.get("/{incident_id}", response_model=IncidentView, responses=INCIDENT_ERRORS)
 async def read_incident(incident_id: str, client: ClientDep, _: ApiKey) -> IncidentView:
     """The incident as its workflow sees it now, with its whole timeline."""
-    return await _handle(client, incident_id).query(IncidentWorkflow.incident,
-                                                    rpc_timeout=RPC_TIMEOUT)
+    return await _handle(client, incident_id).query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT)
 
 
-UPDATES = {"acknowledge": IncidentWorkflow.acknowledge, "resolve": IncidentWorkflow.resolve,
-           "escalate": IncidentWorkflow.escalate}
+UPDATES = {
+    "acknowledge": IncidentWorkflow.acknowledge,
+    "resolve": IncidentWorkflow.resolve,
+    "escalate": IncidentWorkflow.escalate,
+}
 
 
-async def perform(client, directory, incident_id: str, name: str, action: ResponderAction,
-                  update_id: str | None = None) -> IncidentView:
+async def perform(
+    client, directory, incident_id: str, name: str, action: ResponderAction, update_id: str | None = None
+) -> IncidentView:
     """Send one of ``UPDATES`` and return the new view.
 
     Raises:
@@ -151,8 +173,9 @@ async def perform(client, directory, incident_id: str, name: str, action: Respon
             workflow refuses (already acknowledged, already resolved...).
     """
     if directory.person(action.responder) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"responder {action.responder!r} is not in the directory")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"responder {action.responder!r} is not in the directory"
+        )
     handle = _handle(client, incident_id)
     try:
         return await handle.execute_update(UPDATES[name], action, id=update_id, rpc_timeout=RPC_TIMEOUT)
@@ -164,19 +187,24 @@ async def perform(client, directory, incident_id: str, name: str, action: Respon
         if err.status != RPCStatusCode.NOT_FOUND:
             raise
         view = await handle.query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT)
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"incident already resolved by {view.resolved_by}") from None
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"incident already resolved by {view.resolved_by}"
+        ) from None
 
 
 def _action_route(name: str, summary: str) -> None:
-    async def route(incident_id: str, action: ResponderAction, client: ClientDep,
-                    directory: DirectoryDep, _: ApiKey,
-                    idempotency_key: IdempotencyKey = None) -> IncidentView:
+    async def route(
+        incident_id: str,
+        action: ResponderAction,
+        client: ClientDep,
+        directory: DirectoryDep,
+        _: ApiKey,
+        idempotency_key: IdempotencyKey = None,
+    ) -> IncidentView:
         return await perform(client, directory, incident_id, name, action, idempotency_key)
 
     route.__name__, route.__doc__ = name, summary
-    router.post(f"/{{incident_id}}/{name}", response_model=IncidentView,
-                responses=ACTION_ERRORS)(route)
+    router.post(f"/{{incident_id}}/{name}", response_model=IncidentView, responses=ACTION_ERRORS)(route)
 
 
 _action_route("acknowledge", "Acknowledge: stops the escalation.")
@@ -185,12 +213,14 @@ _action_route("escalate", "Escalate now: page the next tier without waiting for 
 
 
 @router.post("/{incident_id}/notes", response_model=IncidentView, responses=ACTION_ERRORS)
-async def add_note(incident_id: str, note: Note, client: ClientDep, directory: DirectoryDep,
-                   _: ApiKey) -> IncidentView:
+async def add_note(
+    incident_id: str, note: Note, client: ClientDep, directory: DirectoryDep, _: ApiKey
+) -> IncidentView:
     """Add a note to the timeline; it travels with every later page (the hand-off)."""
     if directory.person(note.author) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"author {note.author!r} is not in the directory")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"author {note.author!r} is not in the directory"
+        )
     handle = _handle(client, incident_id)
     before = _count(await handle.query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT), note)
     await handle.signal(IncidentWorkflow.add_note, note, rpc_timeout=RPC_TIMEOUT)
@@ -204,8 +234,7 @@ async def add_note(incident_id: str, note: Note, client: ClientDep, directory: D
 
 
 def _count(view: IncidentView, note: Note) -> int:
-    return sum(e.kind == "note" and e.actor == note.author and e.detail == note.text
-               for e in view.timeline)
+    return sum(e.kind == "note" and e.actor == note.author and e.detail == note.text for e in view.timeline)
 
 
 def _handle(client, incident_id: str) -> WorkflowHandle:

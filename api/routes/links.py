@@ -33,8 +33,14 @@ def _signer(request: Request) -> LinkSigner:
 
 
 def _refuse(reason: str, code: int = status.HTTP_400_BAD_REQUEST) -> HTMLResponse:
-    return render("result.html", code, ok=False, incident=None, headline=reason,
-                  detail="Nothing was changed. Use the latest email, or open the incident another way.")
+    return render(
+        "result.html",
+        code,
+        ok=False,
+        incident=None,
+        headline=reason,
+        detail="Nothing was changed. Use the latest email, or open the incident another way.",
+    )
 
 
 def _claim(token: str, request: Request, directory) -> tuple[LinkClaim, Person] | HTMLResponse:
@@ -49,8 +55,7 @@ def _claim(token: str, request: Request, directory) -> tuple[LinkClaim, Person] 
     return claim, person
 
 
-@router.get("/r/{token}", response_class=HTMLResponse,
-            responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE})
+@router.get("/r/{token}", response_class=HTMLResponse, responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE})
 async def confirm(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
     """A confirmation page for the link's action. Changes nothing."""
     checked = _claim(token, request, directory)
@@ -67,8 +72,11 @@ async def confirm(token: str, request: Request, client: ClientDep, directory: Di
     return render("confirm.html", action=claim.action, incident=incident, person=person)
 
 
-@router.post("/r/{token}", response_class=HTMLResponse,
-             responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE, 409: PAGE})
+@router.post(
+    "/r/{token}",
+    response_class=HTMLResponse,
+    responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE, 409: PAGE},
+)
 async def perform(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
     """Perform the link's action (the confirmation page's button)."""
     checked = _claim(token, request, directory)
@@ -78,18 +86,30 @@ async def perform(token: str, request: Request, client: ClientDep, directory: Di
     # The same link pressed twice is one update: Temporal returns the first result.
     update_id = f"link-{claim.action}-" + hashlib.sha256(token.encode()).hexdigest()[:24]
     try:
-        view = await rest.perform(client, directory, claim.incident, claim.action,
-                                  ResponderAction(responder=person.id), update_id)
+        view = await rest.perform(
+            client, directory, claim.incident, claim.action, ResponderAction(responder=person.id), update_id
+        )
     except HTTPException as err:
-        incident = await client.get_workflow_handle(
-            contract.workflow_id(claim.incident)).query(IncidentWorkflow.incident)
+        incident = await client.get_workflow_handle(contract.workflow_id(claim.incident)).query(
+            IncidentWorkflow.incident
+        )
         reason = str(err.detail)
-        return render("result.html", err.status_code, ok=False, incident=incident,
-                      headline=reason[:1].upper() + reason[1:], detail="")
-    return render("result.html", ok=True, incident=view,
-                  headline=f"{PAST[claim.action]} by {person.name} at "
-                           f"{local_time(_acted_at(view, claim.action), person.timezone)}",
-                  detail="")
+        return render(
+            "result.html",
+            err.status_code,
+            ok=False,
+            incident=incident,
+            headline=reason[:1].upper() + reason[1:],
+            detail="",
+        )
+    return render(
+        "result.html",
+        ok=True,
+        incident=view,
+        headline=f"{PAST[claim.action]} by {person.name} at "
+        f"{local_time(_acted_at(view, claim.action), person.timezone)}",
+        detail="",
+    )
 
 
 def _acted_at(view, action: str):

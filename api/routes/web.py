@@ -36,13 +36,18 @@ router = APIRouter(include_in_schema=False)
 router.include_router(session_router)
 
 Form_ = Annotated[str, Form()]
-DONE = {"acknowledge": "Acknowledged", "resolve": "Resolved", "escalate": "Escalated",
-        "note": "Note added", "open": "Opened"}
+DONE = {
+    "acknowledge": "Acknowledged",
+    "resolve": "Resolved",
+    "escalate": "Escalated",
+    "note": "Note added",
+    "open": "Opened",
+}
 FIELD_HELP = {
     "title": "Give the incident a title (1 to 200 characters).",
     "severity": "Choose a severity.",
     "service": "Service: lowercase letters, digits, '.', '_' or '-' (at most 63), "
-               "starting with a letter or digit.",
+    "starting with a letter or digit.",
     "description": "The description is limited to 10,000 characters.",
     "runbook": "Choose a runbook from the list.",
 }
@@ -55,9 +60,15 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _not_found(request: Request, session: WebSession, what: str) -> HTMLResponse:
-    return render("result.html", status.HTTP_404_NOT_FOUND, ok=False, incident=None,
-                  headline=f"No such {what}", detail="Check the address, or go back to the list.",
-                  nav=nav(request, session))
+    return render(
+        "result.html",
+        status.HTTP_404_NOT_FOUND,
+        ok=False,
+        incident=None,
+        headline=f"No such {what}",
+        detail="Check the address, or go back to the list.",
+        nav=nav(request, session),
+    )
 
 
 @router.get("/")
@@ -67,8 +78,14 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/incidents", response_class=HTMLResponse)
-async def incident_list(request: Request, client: ClientDep, session: SessionDep, state: str = "",
-                        severity: str = "", service: str = "") -> HTMLResponse:
+async def incident_list(
+    request: Request,
+    client: ClientDep,
+    session: SessionDep,
+    state: str = "",
+    severity: str = "",
+    service: str = "",
+) -> HTMLResponse:
     """Incidents, newest first, filtered by state, severity and service (Temporal visibility)."""
     errors = []
     if state and state not in {s.value for s in State}:
@@ -77,20 +94,43 @@ async def incident_list(request: Request, client: ClientDep, session: SessionDep
         errors.append("Unknown severity.")
     if service and not re.fullmatch(SERVICE_PATTERN, service):
         errors.append(FIELD_HELP["service"])
-    rows = [] if errors else await rest.list_incidents(
-        client, "web", state=State(state) if state else None,
-        severity=Severity(severity) if severity else None, service=service or None, limit=100)
-    return render("incidents.html", status.HTTP_422_UNPROCESSABLE_CONTENT if errors else 200,
-                  nav=nav(request, session), rows=rows, errors=errors, states=list(State),
-                  severities=list(Severity), filters={"state": state, "severity": severity,
-                                                      "service": service})
+    rows = (
+        []
+        if errors
+        else await rest.list_incidents(
+            client,
+            "web",
+            state=State(state) if state else None,
+            severity=Severity(severity) if severity else None,
+            service=service or None,
+            limit=100,
+        )
+    )
+    return render(
+        "incidents.html",
+        status.HTTP_422_UNPROCESSABLE_CONTENT if errors else 200,
+        nav=nav(request, session),
+        rows=rows,
+        errors=errors,
+        states=list(State),
+        severities=list(Severity),
+        filters={"state": state, "severity": severity, "service": service},
+    )
 
 
-def _new_form(request: Request, session: WebSession, values: dict, errors: list[str],
-              status_code: int = 200) -> HTMLResponse:
-    return render("new_incident.html", status_code, nav=nav(request, session), values=values,
-                  errors=errors, csrf=session.csrf, severities=list(Severity),
-                  runbooks=list(REGISTRY.runbooks.values()))
+def _new_form(
+    request: Request, session: WebSession, values: dict, errors: list[str], status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        "new_incident.html",
+        status_code,
+        nav=nav(request, session),
+        values=values,
+        errors=errors,
+        csrf=session.csrf,
+        severities=list(Severity),
+        runbooks=list(REGISTRY.runbooks.values()),
+    )
 
 
 @router.get("/incidents/new", response_class=HTMLResponse)
@@ -101,15 +141,29 @@ async def new_incident_form(request: Request, session: SessionDep) -> HTMLRespon
 
 
 @router.post("/incidents/new", response_class=HTMLResponse)
-async def new_incident(request: Request, client: ClientDep, settings: SettingsDep,
-                       directory: DirectoryDep, session: SessionDep, csrf: Form_ = "",
-                       title: Form_ = "", severity: Form_ = "", service: Form_ = "",
-                       description: Form_ = "", runbook: Form_ = "") -> Response:
+async def new_incident(
+    request: Request,
+    client: ClientDep,
+    settings: SettingsDep,
+    directory: DirectoryDep,
+    session: SessionDep,
+    csrf: Form_ = "",
+    title: Form_ = "",
+    severity: Form_ = "",
+    service: Form_ = "",
+    description: Form_ = "",
+    runbook: Form_ = "",
+) -> Response:
     """Open an incident as ``POST /api/incidents`` does, then show it."""
     if not session.csrf_ok(csrf):
         return forbidden(request, session)
-    values = {"title": title, "severity": severity, "service": service.strip(),
-              "description": description, "runbook": runbook}
+    values = {
+        "title": title,
+        "severity": severity,
+        "service": service.strip(),
+        "description": description,
+        "runbook": runbook,
+    }
     try:
         incident = IncidentRequest(**{**values, "runbook": runbook or None})
         data = prepare(incident, REGISTRY, directory)
@@ -123,9 +177,17 @@ async def new_incident(request: Request, client: ClientDep, settings: SettingsDe
     return _redirect(f"/incidents/{data.incident.id}?done=open")
 
 
-async def _detail(request: Request, client, settings, directory, session: WebSession,
-                  incident_id: str, status_code: int = 200, refusal: str = "",
-                  notice: str = "") -> HTMLResponse:
+async def _detail(
+    request: Request,
+    client,
+    settings,
+    directory,
+    session: WebSession,
+    incident_id: str,
+    status_code: int = 200,
+    refusal: str = "",
+    notice: str = "",
+) -> HTMLResponse:
     handle = client.get_workflow_handle(contract.workflow_id(incident_id))
     try:
         view = await handle.query(IncidentWorkflow.incident, rpc_timeout=rest.RPC_TIMEOUT)
@@ -136,17 +198,33 @@ async def _detail(request: Request, client, settings, directory, session: WebSes
     names = {person.id: person.name for person in directory.people}
     current = view.tier.number if view.tier else None
     paged_now = {p.person: p.at for p in view.paged if p.tier == current}
-    return render("incident.html", status_code, nav=nav(request, session), incident=view,
-                  names=names, paged_now=paged_now, people=directory.people, refusal=refusal,
-                  notice=notice, csrf=session.csrf, live_url="" if status_code == 200 else
-                  f"/incidents/{incident_id}",
-                  temporal_ui_url=rest.links(settings, incident_id)["temporal_ui_url"])
+    return render(
+        "incident.html",
+        status_code,
+        nav=nav(request, session),
+        incident=view,
+        names=names,
+        paged_now=paged_now,
+        people=directory.people,
+        refusal=refusal,
+        notice=notice,
+        csrf=session.csrf,
+        live_url="" if status_code == 200 else f"/incidents/{incident_id}",
+        temporal_ui_url=rest.links(settings, incident_id)["temporal_ui_url"],
+    )
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-async def incident_page(request: Request, incident_id: str, client: ClientDep, settings: SettingsDep,
-                        directory: DirectoryDep, session: SessionDep, done: str = "",
-                        by: str = "") -> HTMLResponse:
+async def incident_page(
+    request: Request,
+    incident_id: str,
+    client: ClientDep,
+    settings: SettingsDep,
+    directory: DirectoryDep,
+    session: SessionDep,
+    done: str = "",
+    by: str = "",
+) -> HTMLResponse:
     """The incident: who is paged now, its timeline, and forms to act on it. Refreshes itself."""
     notice = ""
     if done in DONE:  # the message is built here from known words: a link cannot inject text
@@ -155,26 +233,44 @@ async def incident_page(request: Request, incident_id: str, client: ClientDep, s
     return await _detail(request, client, settings, directory, session, incident_id, notice=notice)
 
 
-async def _refused(request, client, settings, directory, session, incident_id: str,
-                   err: HTTPException | ValidationError) -> HTMLResponse:
+async def _refused(
+    request, client, settings, directory, session, incident_id: str, err: HTTPException | ValidationError
+) -> HTMLResponse:
     if isinstance(err, ValidationError):
         code, reason = status.HTTP_422_UNPROCESSABLE_CONTENT, "Choose who you are and fill in the form."
     else:
         code, reason = err.status_code, str(err.detail)
-    return await _detail(request, client, settings, directory, session, incident_id, code,
-                         refusal=reason[:1].upper() + reason[1:])
+    return await _detail(
+        request,
+        client,
+        settings,
+        directory,
+        session,
+        incident_id,
+        code,
+        refusal=reason[:1].upper() + reason[1:],
+    )
 
 
 @router.post("/incidents/{incident_id}/act", response_class=HTMLResponse)
-async def act(request: Request, incident_id: str, client: ClientDep, settings: SettingsDep,
-              directory: DirectoryDep, session: SessionDep, csrf: Form_ = "", action: Form_ = "",
-              responder: Form_ = "") -> Response:
+async def act(
+    request: Request,
+    incident_id: str,
+    client: ClientDep,
+    settings: SettingsDep,
+    directory: DirectoryDep,
+    session: SessionDep,
+    csrf: Form_ = "",
+    action: Form_ = "",
+    responder: Form_ = "",
+) -> Response:
     """Acknowledge, resolve or escalate as the chosen responder (the workflow's update)."""
     if not session.csrf_ok(csrf):
         return forbidden(request, session)
     if action not in rest.UPDATES:
-        return await _refused(request, client, settings, directory, session, incident_id,
-                              HTTPException(422, "unknown action"))
+        return await _refused(
+            request, client, settings, directory, session, incident_id, HTTPException(422, "unknown action")
+        )
     try:
         await rest.perform(client, directory, incident_id, action, ResponderAction(responder=responder))
     except (HTTPException, ValidationError) as err:
@@ -187,9 +283,17 @@ async def act(request: Request, incident_id: str, client: ClientDep, settings: S
 
 
 @router.post("/incidents/{incident_id}/notes", response_class=HTMLResponse)
-async def add_note(request: Request, incident_id: str, client: ClientDep, settings: SettingsDep,
-                   directory: DirectoryDep, session: SessionDep, csrf: Form_ = "", author: Form_ = "",
-                   text: Form_ = "") -> Response:
+async def add_note(
+    request: Request,
+    incident_id: str,
+    client: ClientDep,
+    settings: SettingsDep,
+    directory: DirectoryDep,
+    session: SessionDep,
+    csrf: Form_ = "",
+    author: Form_ = "",
+    text: Form_ = "",
+) -> Response:
     """Add a note to the timeline as the chosen person."""
     if not session.csrf_ok(csrf):
         return forbidden(request, session)
