@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the dev server, a worker and the API together").add_argument(
-        "--port", type=int, default=8000
+        "--port",
+        type=int,
+        default=8000,
+        help="the API's port; PUBLIC_URL (the base of email links) follows it unless set (default: 8000)",
     )
     commands.add_parser("worker", help="run one worker")
     api = commands.add_parser("api", help="run one API process")
