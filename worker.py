@@ -24,12 +24,13 @@ from escalate.validate import validated_directory
 from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger("escalate.worker")
+ACTIVITY_SLOTS = 100  # the SDK's default number of activities one worker runs at once
 
 
-def build_activities(settings: Settings) -> list:
-    """The activity callables, bound to their clients and settings."""
+def build_notifier(settings: Settings) -> Notifier:
+    """The email activity's holder: SendGrid (and its thread pool) when a key is set."""
     key = settings.sendgrid_api_key
-    notifier = Notifier(
+    return Notifier(
         outbox=settings.outbox,
         public_url=settings.public_url,
         mail_from=settings.mail_from,
@@ -37,17 +38,42 @@ def build_activities(settings: Settings) -> list:
         sendgrid=sendgrid_client(key.get_secret_value(), settings.sendgrid_host, settings.sendgrid_timeout)
         if key
         else None,
+        threads=settings.sendgrid_threads,
     )
+
+
+def build_activities(settings: Settings, notifier: Notifier | None = None) -> list:
+    """The activity callables, bound to their clients and settings."""
+    notifier = notifier or build_notifier(settings)
     documenter = Documenter(settings.reports)
     return [notifier.send_email, documenter.document_incident]
 
 
-def build_worker(client: Client, settings: Settings, **options) -> Worker:
-    return Worker(
+class EscalationWorker(Worker):
+    """A Worker that stops the notifier's SendGrid thread pool once it has stopped."""
+
+    def __init__(self, *args, notifier: Notifier, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.notifier = notifier
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            self.notifier.close()
+
+
+def build_worker(client: Client, settings: Settings, **options) -> EscalationWorker:
+    notifier = build_notifier(settings)
+    # Every SendGrid thread can hold an email activity, with room left for the others.
+    slots = max(options.pop("max_concurrent_activities", ACTIVITY_SLOTS), settings.sendgrid_threads + 8)
+    return EscalationWorker(
         client,
         task_queue=settings.task_queue,
         workflows=[IncidentWorkflow],
-        activities=build_activities(settings),
+        activities=build_activities(settings, notifier),
+        max_concurrent_activities=slots,
+        notifier=notifier,
         **options,
     )
 

@@ -1,21 +1,59 @@
 """The notify activity: one email to one person, through SendGrid or into the outbox.
 
 Retry contract: throttling (429), server errors (5xx) and network failures
-raise a retryable error and Temporal retries with backoff; any other 4xx means
-SendGrid refused the message for good and raises a non-retryable
-``EmailRejected`` that the workflow records on the timeline. A notification
-already delivered (same id) is never delivered twice by a retry.
+raise a retryable error and Temporal retries with backoff, or after the wait that
+SendGrid's ``Retry-After`` (else ``X-RateLimit-Reset``) asks for, within 1 s and
+``MAX_RETRY_AFTER``; any other 4xx means SendGrid refused the message for good and
+raises a non-retryable ``EmailRejected`` that the workflow records on the timeline.
+
+Duplicates. SendGrid has no idempotency key, and a call that times out on our side may
+still be delivered. So every call is recorded in ``<outbox>/.sent/`` before it is made,
+and its outcome after (files created exclusively or replaced atomically, and fsynced):
+
+* ``<id>.try1``, ``<id>.try2``: an attempt, claimed before the call. When SendGrid
+  answers with an error, or the request never left (connection refused), the message
+  was not accepted: the claim is removed and does not count. When the outcome is unknown
+  (no answer within the timeout, connection lost after sending, worker killed mid-call)
+  the claim stays, with what is known written into it.
+* ``<id>``: SendGrid accepted the message (``sendgrid:<message id>``).
+
+A retry that finds ``<id>`` returns that result without sending. One that finds one
+attempt of unknown outcome sends once more (``try2``); one that finds two does not
+send again and fails for good with ``EmailUnconfirmed`` (on the timeline: it may or may
+not have arrived). SendGrid thus accepts a notification at most twice, and twice only
+when it did not answer in time. The record is local files: every worker that sends
+email must see the same outbox folder (one host, or a shared volume).
+
+Timeouts. A call waits at most the client's timeout (``SENDGRID_TIMEOUT``, 30 s: above
+SendGrid's slow tail, so a slow answer is not taken for a lost one) and never past the
+attempt's start-to-close less ``MARGIN``, so that a retry does not overlap a call still
+in flight. The workflow's start-to-close for this activity must exceed the timeout plus
+the margin plus a possible wait for a thread: 60 s for 30 s.
+
+Threads. The HTTP client blocks, so calls run on the Notifier's own thread pool
+(``SENDGRID_THREADS``, 32) rather than Python's default one (6 threads on 2 cores),
+and one slow provider holds one thread per call; the worker takes at least as many
+activities at once, and shuts the pool down when it stops (``Notifier.close``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import http.client
 import json
 import logging
 import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
@@ -30,6 +68,11 @@ from workflows.models import Notification, NotificationKind, NotificationResult
 
 log = logging.getLogger(__name__)
 
+ATTEMPTS = 2  # SendGrid calls of unknown outcome allowed per notification: one duplicate at most
+MAX_RETRY_AFTER = 600.0  # seconds: a longer Retry-After (or a date far ahead) is cut to this
+MARGIN = 2.0  # seconds of an attempt's start-to-close kept for rendering and reporting back
+MIN_CALL = 0.5  # seconds: with less left of the attempt, do not call SendGrid at all
+
 
 @dataclass(frozen=True)
 class Email:
@@ -39,7 +82,8 @@ class Email:
 
 
 class Notifier:
-    """Holds the mail settings and the SendGrid client; built once in the worker."""
+    """Holds the mail settings, the SendGrid client and its ``threads`` for calls; built once
+    in the worker, which calls ``close()`` when it stops."""
 
     def __init__(
         self,
@@ -49,20 +93,30 @@ class Notifier:
         mail_from: str,
         signer: LinkSigner,
         sendgrid: SendGridAPIClient | None = None,
+        threads: int = 32,
     ) -> None:
         self.outbox = outbox
         self.public_url = public_url
         self.mail_from = mail_from
         self.signer = signer
         self.sendgrid = sendgrid
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="sendgrid") if sendgrid else None
         (outbox / ".sent").mkdir(parents=True, exist_ok=True)
+
+    def close(self) -> None:
+        """Stop the thread pool: calls not started are dropped (their activities are already
+        cancelled); calls in flight end within the client timeout and record their outcome."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
     @activity.defn(name=contract.SEND_EMAIL)
     async def send_email(self, note: Notification) -> NotificationResult:
         payload = self.build(note).get()
-        if self.sendgrid is None:
+        if self.sendgrid is None or self.pool is None:
             return NotificationResult(id=note.id, delivered=True, where=self._to_outbox(note, payload))
-        return await asyncio.to_thread(self._to_sendgrid, note, payload)
+        deadline = _call_deadline(activity.info().start_to_close_timeout)
+        call = functools.partial(contextvars.copy_context().run, self._to_sendgrid, note, payload, deadline)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, call)
 
     def render(self, note: Notification) -> Email:
         context = self._context(note)
@@ -116,17 +170,95 @@ class Notifier:
             tmp.unlink(missing_ok=True)
         return str(final)
 
-    def _to_sendgrid(self, note: Notification, payload: dict) -> NotificationResult:
-        marker = self.outbox / ".sent" / note.id
-        if marker.exists():
-            return NotificationResult(id=note.id, delivered=True, where=marker.read_text())
+    def _to_sendgrid(self, note: Notification, payload: dict, deadline: float | None) -> NotificationResult:
+        """One SendGrid call, recorded before and after (see the module's docstring)."""
+        assert self.sendgrid is not None
+        sent = self.outbox / ".sent"
+        if (done := _done(sent, note.id)) is not None:
+            return done
+        timeout = self.sendgrid.client.timeout or 30.0
+        if deadline is not None:
+            timeout = min(timeout, deadline - time.monotonic())
+        if timeout < MIN_CALL:
+            raise ApplicationError("no time left in this attempt to call SendGrid", type="EmailDeferred")
+        attempt = _claim(sent, note.id)
+        if attempt is None:
+            if (done := _done(sent, note.id)) is not None:  # an earlier call has just finished
+                return done
+            raise ApplicationError(
+                f"SendGrid did not answer the last {ATTEMPTS} attempts in time: the email may have "
+                "been delivered, so it is not sent again",
+                type="EmailUnconfirmed",
+                non_retryable=True,
+            )
         try:
-            response = self.sendgrid.client.mail.send.post(request_body=payload)  # type: ignore[union-attr]
-        except HTTPError as err:
+            response = self.sendgrid.client.mail.send.post(request_body=payload, timeout=timeout)
+        except HTTPError as err:  # SendGrid answered: not accepted
+            attempt.unlink(missing_ok=True)
             raise _classify(err) from None
+        except URLError as err:  # the request never reached SendGrid whole
+            attempt.unlink(missing_ok=True)
+            raise ApplicationError(f"SendGrid unreachable: {err.reason}", type="EmailDeferred") from None
+        except (OSError, http.client.HTTPException) as err:  # sent, no answer: it may be delivered
+            outcome = f"no answer within {timeout:.1f} s: {err!r}"
+            _write(attempt, f"{attempt.read_text()}outcome unknown: {outcome}\n")
+            raise ApplicationError(f"SendGrid gave {outcome}", type="EmailUnanswered") from None
         message_id = response.headers.get("X-Message-Id", "") if response.headers else ""
-        marker.write_text(f"sendgrid:{message_id}")
+        _write(sent / note.id, f"sendgrid:{message_id}")
         return NotificationResult(id=note.id, delivered=True, where=f"sendgrid:{message_id}")
+
+
+def _call_deadline(start_to_close: timedelta | None) -> float | None:
+    """When (``time.monotonic()``) a SendGrid call of this attempt must have ended: the
+    attempt's start-to-close from now, less ``MARGIN`` (a fifth of a short one)."""
+    if not start_to_close:
+        return None
+    budget = start_to_close.total_seconds()
+    return time.monotonic() + budget - min(MARGIN, budget / 5)
+
+
+def _done(sent: Path, note_id: str) -> NotificationResult | None:
+    marker = sent / note_id
+    if not marker.exists():
+        return None
+    return NotificationResult(id=note_id, delivered=True, where=marker.read_text())
+
+
+def _claim(sent: Path, note_id: str) -> Path | None:
+    """Record an attempt before its call: the first free ``<id>.tryN`` (N up to ``ATTEMPTS``),
+    created exclusively and flushed to disk; None when all are taken."""
+    for number in range(1, ATTEMPTS + 1):
+        path = sent / f"{note_id}.try{number}"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(f"attempt {number} called SendGrid at {datetime.now(UTC).isoformat()}\n")
+            file.flush()
+            os.fsync(file.fileno())
+        _fsync_dir(sent)
+        return path
+    return None
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically and durably."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with tmp.open("w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _classify(err: HTTPError) -> ApplicationError:
@@ -135,10 +267,32 @@ def _classify(err: HTTPError) -> ApplicationError:
     message = f"SendGrid answered {status}: {body[:300]}"
     if 400 <= status < 500 and status != 429:
         return ApplicationError(message, type="EmailRejected", non_retryable=True)
-    return ApplicationError(message, type="EmailDeferred")
+    return ApplicationError(message, type="EmailDeferred", next_retry_delay=_retry_after(err.headers))
+
+
+def _retry_after(headers: Any) -> timedelta | None:
+    """The wait SendGrid asks for: ``Retry-After`` (seconds or an HTTP date), else
+    ``X-RateLimit-Reset`` (a Unix time); between 1 s and ``MAX_RETRY_AFTER``; None if neither."""
+    value = (headers.get("Retry-After") or "").strip() if headers else ""
+    reset = (headers.get("X-RateLimit-Reset") or "").strip() if headers else ""
+    try:
+        if value:
+            try:
+                seconds = float(value)
+            except ValueError:
+                seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        elif reset:
+            seconds = float(reset) - time.time()
+        else:
+            return None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return timedelta(seconds=max(1.0, min(seconds, MAX_RETRY_AFTER)))
 
 
 def sendgrid_client(api_key: str, host: str, timeout: float) -> SendGridAPIClient:
+    """The SendGrid client, pointed at ``host`` (a local double in tests); ``timeout`` is the
+    longest one call waits (and ``Notifier`` cuts it to what is left of the attempt)."""
     client = SendGridAPIClient(api_key=api_key, host=host)
     client.client.timeout = timeout
     return client

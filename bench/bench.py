@@ -9,7 +9,9 @@ a floor worker, then measures and prints a table and one JSON line:
 * intake throughput: incidents opened per second through the API at saturation;
 * ack latency: POST .../acknowledge round trip;
 * timer lateness: with N incidents open, how late each escalation fires;
-* alert storm: alerts over 100 dedup keys through the API, and the incidents left.
+* alert storm: alerts over 100 dedup keys through the API, and the incidents left;
+* slow provider: page emails through SendGrid (the tests' HTTP double) answering after
+  3 s per call: how late each page reaches SendGrid, and how many are delivered twice.
 
 Every request goes to 127.0.0.1 only; every loop is bounded in count and time.
 """
@@ -19,93 +21,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import httpx
-from temporalio.client import Client
-
 from bench.measure import Sampler, percentile, steady, wait_for_files
-from escalate.devstack import wait_for_port
-from escalate.processes import DevServer, Process, app_env, escalate, rss_mib
-from escalate.servers import free_port
-
-KEY = "bench-key"
-# One person per team, so an incident's first page is one email, as the floor's one activity.
-BENCH_DIRECTORY = """
-people:
-  - {id: alice, name: Alice, email: alice@example.com}
-  - {id: bob, name: Bob, email: bob@example.com}
-  - {id: carol, name: Carol, email: carol@example.com}
-  - {id: heidi, name: Heidi, email: heidi@example.com}
-  - {id: judy, name: Judy, email: judy@example.com}
-  - {id: ciso, name: Ciso, email: ciso@example.com}
-teams:
-  - {id: support, name: Support, members: [alice]}
-  - {id: leads, name: Leads, members: [bob]}
-  - {id: platform, name: Platform, members: [bob]}
-  - {id: dba, name: DBA, members: [bob]}
-  - {id: payments, name: Payments, members: [bob]}
-  - {id: management, name: Management, members: [carol]}
-  - {id: security, name: Security, members: [heidi]}
-  - {id: legal, name: Legal, members: [judy]}
-  - {id: stakeholders, name: Stakeholders, members: [carol]}
-"""
-# Quiet incidents (SEV4 on the default ladder: two hours before tier 2) for the rows
-# that must not be disturbed by escalations in the background; demo ones for timers.
-QUIET = {"severity": "SEV4", "service": "checkout", "runbook": "default"}
-DEMO = {"severity": "SEV2", "service": "checkout", "runbook": "demo"}
-
-
-class Stack:
-    """The embedded stack on free ports, in a temporary folder."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.server = DevServer(folder)
-        self.api_port = free_port()
-        self.processes: list[Process] = []
-
-    async def __aenter__(self) -> Stack:
-        self.server.start()
-        directory = self.folder / "directory.yaml"
-        directory.write_text(BENCH_DIRECTORY)
-        env = app_env(
-            self.folder, self.server, api_key=KEY, task_queue="bench", DIRECTORY_FILE=str(directory)
-        )
-        self.worker = self._start(escalate("worker"), env, "worker")
-        self._start(escalate("api", "--port", str(self.api_port)), env, "api")
-        floor = [sys.executable, "-m", "bench.floor", self.server.address, "floor"]
-        self._start(floor, env, "floor")
-        wait_for_port(self.api_port, timeout=60)
-        self.client = await Client.connect(self.server.address)
-        self.http = httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{self.api_port}",
-            headers={"Authorization": f"Bearer {KEY}"},
-            timeout=60,
-            limits=httpx.Limits(max_connections=256),
-        )
-        return self
-
-    def _start(self, command: list[str], env: dict, name: str) -> Process:
-        process = Process(command, env, self.folder / f"{name}.log")
-        process.start()
-        self.processes.append(process)
-        return process
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.http.aclose()
-        for process in self.processes:
-            process.stop()
-        self.server.stop()
-
-    @property
-    def outbox(self) -> Path:
-        return self.folder / "outbox"
+from bench.report import report
+from bench.slow_provider import slow_provider
+from bench.stack import DEMO, QUIET, Stack, open_incident
+from escalate.processes import rss_mib
 
 
 async def floor_throughput(stack: Stack, count: int, concurrency: int = 32) -> float:
@@ -159,19 +84,11 @@ async def bare_updates(stack: Stack, count: int) -> list[float]:
     return times
 
 
-async def open_incident(stack: Stack, title: str, kind: dict = QUIET, **extra) -> tuple[str, float]:
-    sent = time.time()
-    response = await stack.http.post("/api/incidents", json={**kind, "title": title, **extra})
-    if response.status_code not in (200, 201):
-        raise RuntimeError(f"open failed: {response.status_code} {response.text}")
-    return response.json()["id"], sent
-
-
 async def page_latency(stack: Stack, count: int, rate: float) -> tuple[list[float], list[str]]:
     opened: list[tuple[str, float]] = []
 
     async def one(i: int) -> None:
-        opened.append(await open_incident(stack, f"page latency {i}"))
+        opened.append(await open_incident(stack.http, f"page latency {i}"))
 
     await steady(one, count, rate)
     await wait_for_files(
@@ -188,7 +105,7 @@ async def intake(
 
     async def one(i: int) -> str:
         async with gate:
-            return (await open_incident(stack, f"intake {i}", kind))[0]
+            return (await open_incident(stack.http, f"intake {i}", kind))[0]
 
     started = time.monotonic()
     ids = await asyncio.gather(*(one(i) for i in range(count)))
@@ -222,7 +139,7 @@ async def timer_lateness(
     ids: list[str] = []
 
     async def probe(i: int) -> None:
-        ids.append((await open_incident(stack, f"timer probe {i}", DEMO))[0])
+        ids.append((await open_incident(stack.http, f"timer probe {i}", DEMO))[0])
 
     await steady(probe, probes, rate)
     reports = stack.folder / "reports"
@@ -249,7 +166,7 @@ async def alert_storm(stack: Stack, alerts: int, keys: int, concurrency: int = 3
     async def one(i: int) -> None:
         async with gate:
             await open_incident(
-                stack, f"storm alert {i % keys}", service=service, dedup_key=f"{service}-{i % keys}"
+                stack.http, f"storm alert {i % keys}", service=service, dedup_key=f"{service}-{i % keys}"
             )
 
     started = time.monotonic()
@@ -269,72 +186,42 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 async def run(args: argparse.Namespace) -> dict:
+    results: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         async with Stack(Path(tmp)) as stack:
-            await floor_throughput(stack, 50)  # warm-up: caches, connections, JIT of SQLite
-            await intake(stack, 20)
-            results: dict = {}
-            results["floor_rate"] = await floor_throughput(stack, args.floor)
-            half = results["floor_rate"] / 2
-            results["floor_latency"] = stats(await floor_latency(stack, args.latency, half))
-            results["page_latency"], page_ids = await page_latency(stack, args.latency, half)
-            results["page_latency"] = stats(results["page_latency"])
-            results["intake_rate"], _ = await intake(stack, args.intake)
-            results["bare_update"] = stats(await bare_updates(stack, args.acks))
-            results["ack"] = stats(await acks(stack, page_ids[: args.acks]))
-            storm_rate, storm_incidents = await alert_storm(stack, args.storm, 100, args.storm_concurrency)
-            results["storm"] = {"alerts_per_s": storm_rate, "incidents": storm_incidents}
-            lateness, peak = await timer_lateness(stack, args.open)
-            results["timer_lateness"] = {**stats(lateness), "open": args.open, "worker_rss_mib": peak}
-            results["half_rate"] = half
+            if not args.slow_provider_only:
+                await main_rows(stack, args, results)
+            if args.slow_count:  # last: its extra worker and API must not disturb the rows above
+                lags, duplicates, in_flight = await slow_provider(
+                    stack, args.slow_count, args.slow_rate, args.slow_delay
+                )
+                results["slow_provider"] = {
+                    **stats(lags),
+                    "emails": args.slow_count,
+                    "rate": args.slow_rate,
+                    "delay": args.slow_delay,
+                    "duplicates": duplicates,
+                    "max_in_flight": in_flight,
+                }
     return results
 
 
-def report(results: dict) -> None:
-    floor, page = results["floor_latency"], results["page_latency"]
-    bare, ack, late = results["bare_update"], results["ack"], results["timer_lateness"]
-    rows = [
-        ("floor throughput", f"{results['floor_rate']:.1f} wf/s", ""),
-        (
-            "floor start->activity p50/p99",
-            f"{floor['p50'] * 1000:.0f} / {floor['p99'] * 1000:.0f} ms",
-            f"at {results['half_rate']:.1f}/s",
-        ),
-        (
-            "page latency p50/p99",
-            f"{page['p50'] * 1000:.0f} / {page['p99'] * 1000:.0f} ms",
-            f"p99 {page['p99'] / floor['p99']:.2f} x floor (target <= 1.25)",
-        ),
-        (
-            "intake throughput",
-            f"{results['intake_rate']:.1f} incidents/s",
-            f"{results['intake_rate'] / results['floor_rate']:.0%} of floor (target >= 80%)",
-        ),
-        ("bare update p50/p99", f"{bare['p50'] * 1000:.0f} / {bare['p99'] * 1000:.0f} ms", ""),
-        (
-            "ack latency p50/p99",
-            f"{ack['p50'] * 1000:.0f} / {ack['p99'] * 1000:.0f} ms",
-            f"p99 {ack['p99'] / bare['p99']:.2f} x bare update (target <= 2)",
-        ),
-        (
-            f"timer lateness ({late['open']} open) p50/p99/max",
-            f"{late['p50']:.2f} / {late['p99']:.2f} / {late['max']:.2f} s",
-            f"worker peak RSS {late['worker_rss_mib']:.0f} MiB (target p99 < 0.5 s)",
-        ),
-        (
-            "alert storm",
-            f"{results['storm']['alerts_per_s']:.1f} alerts/s",
-            f"{results['storm']['incidents']} incidents for 100 keys (target >= 143/s, exactly 100)",
-        ),
-    ]
-    width = max(len(r[0]) for r in rows)
-    print(
-        f"\nEscalation Runbooks benchmark - {platform.node()}, {platform.machine()}, "
-        f"Python {platform.python_version()}"
-    )
-    for name, value, note in rows:
-        print(f"  {name:<{width}}  {value:<22} {note}")
-    print(json.dumps({"bench": results}, default=float))
+async def main_rows(stack: Stack, args: argparse.Namespace, results: dict) -> None:
+    await floor_throughput(stack, 50)  # warm-up: caches, connections, JIT of SQLite
+    await intake(stack, 20)
+    results["floor_rate"] = await floor_throughput(stack, args.floor)
+    half = results["floor_rate"] / 2
+    results["floor_latency"] = stats(await floor_latency(stack, args.latency, half))
+    results["page_latency"], page_ids = await page_latency(stack, args.latency, half)
+    results["page_latency"] = stats(results["page_latency"])
+    results["intake_rate"], _ = await intake(stack, args.intake)
+    results["bare_update"] = stats(await bare_updates(stack, args.acks))
+    results["ack"] = stats(await acks(stack, page_ids[: args.acks]))
+    storm_rate, storm_incidents = await alert_storm(stack, args.storm, 100, args.storm_concurrency)
+    results["storm"] = {"alerts_per_s": storm_rate, "incidents": storm_incidents}
+    lateness, peak = await timer_lateness(stack, args.open)
+    results["timer_lateness"] = {**stats(lateness), "open": args.open, "worker_rss_mib": peak}
+    results["half_rate"] = half
 
 
 def main() -> None:
@@ -353,6 +240,10 @@ def main() -> None:
     parser.add_argument(
         "--open", type=int, default=1_000, help="incidents open for timer lateness (up to 10,000)"
     )
+    parser.add_argument("--slow-count", type=int, default=100, help="page emails through a slow SendGrid")
+    parser.add_argument("--slow-rate", type=float, default=5.0, help="incidents per second for that row")
+    parser.add_argument("--slow-delay", type=float, default=3.0, help="seconds SendGrid takes per call")
+    parser.add_argument("--slow-provider-only", action="store_true", help="run only the slow-provider row")
     args = parser.parse_args()
     if not 1 <= args.open <= 10_000:
         parser.error("--open must be between 1 and 10,000")
