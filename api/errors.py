@@ -32,14 +32,17 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, **ERROR_MODEL}
 
 
+# Every route that takes an API key may answer this (api.deps).
+THROTTLED = {429: _error("Too many wrong API keys from this address: wait Retry-After seconds")}
 # Error responses the incident routes may give, for the OpenAPI document.
 INCIDENT_ERRORS = {
-    400: _error("The body could not be read (not UTF-8, not JSON)"),
+    400: _error("The body could not be read (not UTF-8, not JSON, a key given twice)"),
     401: _error("Missing API key"),
-    403: _error("API key not accepted"),
+    403: _error("API key not accepted, or an intake key (it may only post alerts)"),
     404: _error("No such incident"),
     413: _error("Request body too large"),
     422: _error("Invalid fields"),
+    **THROTTLED,
     503: _error("Temporal cannot be reached"),
 }
 ACTION_ERRORS = {

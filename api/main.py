@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.limits import BodyLimit
+from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
 from api.routes import alertmanager, health, incidents, links, web
 from api.temporal import TemporalConnection
+from api.web_session import Revocations
 from escalate.incidents import RepeatCoalescer
 from escalate.settings import Settings, get_settings
 from escalate.validate import validated_directory
@@ -53,12 +54,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "durable Temporal workflow driven by a runbook.",
         lifespan=lifespan,
     )
+    # Held by this process: wrong keys per client address, and signed-out web sessions.
+    app.state.auth_failures = FailureThrottle(settings.auth_failure_limit, settings.auth_failure_window)
+    app.state.revoked_sessions = Revocations()
     app.include_router(incidents.router)
-    app.include_router(alertmanager.router)
+    app.include_router(alertmanager.router, responses=errors.THROTTLED)
     app.include_router(links.router)
     app.include_router(web.router)
     app.include_router(health.router)
     errors.install(app)
+    # The last added runs first: the size limit bounds what the duplicate-key check buffers.
+    app.add_middleware(RefuseDuplicateKeys)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, integration_bytes=settings.max_alert_body_bytes
     )

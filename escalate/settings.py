@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +16,25 @@ from workflows.contract import DEFAULT_TASK_QUEUE
 DEV_LINK_SECRET = "dev-only-link-secret-change-me"
 DEV_API_KEY = "dev-api-key"
 RUNBOOKS_DIR = Path(__file__).resolve().parent.parent / "runbooks"
+# ``name:secret`` in API_KEYS / INTAKE_API_KEYS: a name is a short slug.
+_KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+@dataclass(frozen=True)
+class ConfiguredKey:
+    """One configured key: its name (given, or ``key-N`` / ``intake-N`` by position), its
+    scope (``full``: everything; ``intake``: only ``/api/integrations/``) and the strings
+    that are accepted as it (the secret, and for ``name:secret`` also the whole entry, so a
+    key that happened to contain a colon before names existed keeps working). Several keys
+    may share a name (an old and a new key while rotating)."""
+
+    name: str
+    scope: Literal["full", "intake"]
+    secret: str
+    accepted: tuple[str, ...]
+
+    def __repr__(self) -> str:  # never the secret, whatever prints it
+        return f"ConfiguredKey(name={self.name!r}, scope={self.scope!r})"
 
 
 class Settings(BaseSettings):
@@ -22,7 +44,12 @@ class Settings(BaseSettings):
         environment: ``development`` (default) allows the built-in dev secrets;
             anything else refuses to start with them.
         link_secret: comma-separated keys; the first signs, all verify (rotation).
-        api_keys: comma-separated bearer keys accepted by the API.
+        api_keys: comma-separated bearer keys accepted by the API and the sign-in page,
+            each ``secret`` or ``name:secret`` (the name is recorded on what the web pages do).
+        intake_api_keys: the same for keys that may only post alerts
+            (``/api/integrations/``): no reading, acting or signing in.
+        auth_failure_limit: wrong keys (bearer or sign-in) one client address may send per
+            ``auth_failure_window`` seconds before it gets a 429; 0 turns throttling off.
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
@@ -34,18 +61,16 @@ class Settings(BaseSettings):
     task_queue: str = DEFAULT_TASK_QUEUE
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: str = "https://api.sendgrid.com"
-    # Longest wait for one SendGrid answer: above SendGrid's slow tail (a call given up on may
-    # still be delivered), below the email activity's start-to-close (60 s) less a margin;
-    # activities/notify.py also cuts each call to what is left of its attempt.
-    sendgrid_timeout: float = Field(default=30.0, gt=0, le=45)
-    # Threads for SendGrid calls (one per call in flight); the worker takes at least as many
-    # activities at once.
-    sendgrid_threads: int = Field(default=32, ge=1, le=1024)
+    # Below the email activity's 15 s start-to-close, so a slow send fails and retries cleanly.
+    sendgrid_timeout: float = Field(default=10.0, gt=0, le=14)
     mail_from: str = "Escalation Runbooks <escalations@example.com>"
     public_url: str = "http://127.0.0.1:8000"
     link_secret: SecretStr = SecretStr(DEV_LINK_SECRET)
     link_max_age: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     api_keys: SecretStr = SecretStr(DEV_API_KEY)
+    intake_api_keys: SecretStr = SecretStr("")
+    auth_failure_limit: int = Field(default=10, ge=0, le=10_000)
+    auth_failure_window: int = Field(default=60, ge=1, le=3600)
     directory_file: Path = RUNBOOKS_DIR / "directory.yaml"
     data_dir: Path = Path(".data")
     outbox_dir: Path | None = None
@@ -68,8 +93,10 @@ class Settings(BaseSettings):
         if self.environment != "development":
             if DEV_LINK_SECRET in self.link_secrets:
                 raise ValueError("LINK_SECRET must be set outside development")
-            if DEV_API_KEY in self.api_key_list:
+            if DEV_API_KEY in self.api_key_list or DEV_API_KEY in self.intake_key_list:
                 raise ValueError("API_KEYS must be set outside development")
+        if set(self.api_key_list) & set(self.intake_key_list):
+            raise ValueError("a key cannot be in both API_KEYS and INTAKE_API_KEYS")
         return self
 
     @property
@@ -77,8 +104,19 @@ class Settings(BaseSettings):
         return _split(self.link_secret.get_secret_value())
 
     @property
+    def keys(self) -> list[ConfiguredKey]:
+        """Every configured key, full keys first, then intake keys."""
+        full = _keys(self.api_keys.get_secret_value(), "full", "key")
+        return full + _keys(self.intake_api_keys.get_secret_value(), "intake", "intake")
+
+    @property
     def api_key_list(self) -> list[str]:
-        return _split(self.api_keys.get_secret_value())
+        """The secrets of ``API_KEYS`` (without their names)."""
+        return [key.secret for key in self.keys if key.scope == "full"]
+
+    @property
+    def intake_key_list(self) -> list[str]:
+        return [key.secret for key in self.keys if key.scope == "intake"]
 
     @property
     def alert_severities(self) -> dict[str, str]:
@@ -99,6 +137,17 @@ class Settings(BaseSettings):
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _keys(value: str, scope: Literal["full", "intake"], prefix: str) -> list[ConfiguredKey]:
+    keys = []
+    for number, entry in enumerate(_split(value), 1):
+        name, colon, secret = entry.partition(":")
+        if colon and secret and _KEY_NAME.fullmatch(name):
+            keys.append(ConfiguredKey(name, scope, secret, (secret, entry)))
+        else:
+            keys.append(ConfiguredKey(f"{prefix}-{number}", scope, entry, (entry,)))
+    return keys
 
 
 @lru_cache

@@ -11,12 +11,28 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 # A service name, label key or person/team id: short, lowercase, URL- and query-safe.
 SERVICE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 Slug = Annotated[str, StringConstraints(pattern=SERVICE_PATTERN)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Removed from a short text (title, name), not refused (an alert must not be dropped for
+# its summary): controls other than whitespace (NUL, BEL, ESC, DEL, C1) and bidi controls
+# ("invoice \u202egnp.exe" shows as "invoice exe.png"). CR/LF/tab stay: subjects and the
+# report fold them. Empty once cleaned: a 422.
+_DROPPED = dict.fromkeys(
+    [c for c in range(0xA0) if (c < 0x20 or c >= 0x7F) and not chr(c).isspace()]
+    + [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def clean_text(value: object) -> object:
+    return value.translate(_DROPPED) if isinstance(value, str) else value
+
+
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), BeforeValidator(clean_text)
+]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 
 MAX_LABELS = 32
@@ -243,8 +259,10 @@ class ResponderAction(Model):
 
 
 class Note(Model):
+    """A note on the timeline: trimmed, and refused (422) when nothing is left."""
+
     author: Slug
-    text: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
 
 
 class NotificationKind(StrEnum):
