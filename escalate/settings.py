@@ -61,8 +61,13 @@ class Settings(BaseSettings):
     task_queue: str = DEFAULT_TASK_QUEUE
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: str = "https://api.sendgrid.com"
-    # Below the email activity's 15 s start-to-close, so a slow send fails and retries cleanly.
-    sendgrid_timeout: float = Field(default=10.0, gt=0, le=14)
+    # Longest wait for one SendGrid answer: above SendGrid's slow tail (a call given up on may
+    # still be delivered), below the email activity's start-to-close (60 s) less a margin;
+    # activities/notify.py also cuts each call to what is left of its attempt.
+    sendgrid_timeout: float = Field(default=30.0, gt=0, le=45)
+    # Threads for SendGrid calls (one per call in flight); the worker takes at least as many
+    # activities at once.
+    sendgrid_threads: int = Field(default=32, ge=1, le=1024)
     mail_from: str = "Escalation Runbooks <escalations@example.com>"
     public_url: str = "http://127.0.0.1:8000"
     link_secret: SecretStr = SecretStr(DEV_LINK_SECRET)
