@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import TypeAdapter
 from temporalio import activity
 
 from activities.rendering import TEMPLATES
 from workflows import contract
-from workflows.models import DocumentRequest, DocumentResult, IncidentView
+from workflows.models import DocumentRequest, DocumentResult, IncidentView, TimelineEntry
 
 
 class Documenter:
@@ -26,6 +27,9 @@ class Documenter:
     async def document_incident(self, request: DocumentRequest) -> DocumentResult:
         incident = request.incident
         self._keep_earlier_incident(incident)
+        if request.archive:  # a long incident's earlier entries, each batch in a file of its own
+            entries = TypeAdapter(list[TimelineEntry]).dump_json(request.archive, indent=2).decode()
+            self._write(f"{incident.id}.timeline-{request.archive_start:07d}.json", entries)
         record = self._write(f"{incident.id}.json", incident.model_dump_json(indent=2))
         report = None
         if request.final:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 from escalate.incidents import dedup_id
 from escalate.settings import Settings
 from workflows import contract
-from workflows.models import MAX_LABELS, IncidentRequest, Severity
+from workflows.models import MAX_LABELS, IncidentRequest, Severity, clean_text
 
 MAX_ALERTS = 1_000
 TITLE_MAX, DESCRIPTION_MAX = 200, 10_000
@@ -120,7 +120,8 @@ def incident_request(alert: Alert, fp: str, settings: Settings) -> IncidentReque
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line, without the control and bidi characters a title may not keep."""
+    return " ".join(str(clean_text(text)).split())
 
 
 def title(alert: Alert, fp: str) -> str:

@@ -17,11 +17,13 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from runbooks.directory import Directory
 from workflows import contract
 from workflows.incident import IncidentWorkflow
-from workflows.models import Incident, IncidentInput, IncidentRequest, IncidentView, State, Trigger
+from workflows.models import Incident, IncidentRequest, IncidentView, State, Trigger
+from workflows.run_state import IncidentInput
 from workflows.runbook import Registry
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: readable over the phone
@@ -32,33 +34,85 @@ class RetryLater(Exception):
 
 
 ALERT_RPC_TIMEOUT = timedelta(seconds=30)
+LOOKUP_TIMEOUT = timedelta(seconds=10)
 
 
 def new_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
 
 
+def _derived(prefix: str, key: str) -> str:
+    digest = hashlib.sha256(key.encode()).digest()
+    return prefix + base64.b32encode(digest).decode().lower()[:15]
+
+
 def dedup_id(dedup_key: str) -> str:
-    """The incident id every alert with this dedup key maps to while it is open."""
-    digest = hashlib.sha256(dedup_key.encode()).digest()
-    return "d" + base64.b32encode(digest).decode().lower()[:15]
+    """The base id every alert with this dedup key maps to (each opening adds its own suffix)."""
+    return _derived("d", dedup_key)
+
+
+def idempotency_id(key: str) -> str:
+    """The base id of an incident opened with an ``Idempotency-Key`` and no dedup key."""
+    return _derived("k", key)
 
 
 def prepare(
-    request: IncidentRequest, registry: Registry, directory: Directory, incident_id: str | None = None
+    request: IncidentRequest,
+    registry: Registry,
+    directory: Directory,
+    incident_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> IncidentInput:
     """Give the incident an id and freeze its plan.
+
+    An id derived from a key (dedup key, idempotency key) names a workflow that
+    can be opened again; each opening then gets its own incident id.
 
     Raises:
         LookupError: the request names an unknown runbook.
         runbooks.directory.DirectoryError: the runbook names someone not in the directory.
     """
+    if incident_id is None and request.dedup_key:
+        incident_id = dedup_id(request.dedup_key)
+    elif incident_id is None and idempotency_key:
+        incident_id = idempotency_id(idempotency_key)
     incident = Incident(
-        id=incident_id or (dedup_id(request.dedup_key) if request.dedup_key else new_id()),
+        id=incident_id or new_id(),
         created_at=datetime.now(UTC),
         **request.model_dump(exclude={"runbook"}),
     )
-    return IncidentInput(incident=incident, plan=registry.plan(incident, directory, request.runbook))
+    return IncidentInput(
+        incident=incident,
+        plan=registry.plan(incident, directory, request.runbook),
+        opening_ids=incident_id is not None,
+    )
+
+
+async def locate(client: Client, incident_id: str) -> WorkflowHandle:
+    """The handle of one incident, by its id.
+
+    An id without an opening (``abc``) is the workflow ``incident-abc``'s latest
+    run. An opening's id (``dxyz-1a2b3c4d``) is the run chain that opening
+    started: the workflow's current chain when it is that one (updates are then
+    bound to it by its first run id, so they can never reach a later opening),
+    else the last run of an earlier, finished opening.
+
+    Raises:
+        RPCError: NOT_FOUND when no such incident exists.
+    """
+    workflow_id = contract.workflow_id(incident_id)
+    base = contract.base_id(incident_id)
+    if base == incident_id:
+        return client.get_workflow_handle(workflow_id)
+    latest = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=LOOKUP_TIMEOUT)
+    first = latest.raw_description.workflow_execution_info.first_run_id or latest.run_id
+    if contract.opening_id(base, first) == incident_id:
+        return client.get_workflow_handle(workflow_id, first_execution_run_id=first)
+    query = f"WorkflowId = '{workflow_id}' AND ExecutionStatus != 'ContinuedAsNew'"
+    async for execution in client.list_workflows(query, rpc_timeout=LOOKUP_TIMEOUT):
+        if (await execution.memo()).get("incident_id") == incident_id:
+            return client.get_workflow_handle(workflow_id, run_id=execution.run_id)
+    raise RPCError(f"no incident {incident_id}", RPCStatusCode.NOT_FOUND, b"")
 
 
 def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
@@ -94,6 +148,7 @@ async def open_or_repeat(
     source: str = "api",
     update_id: str | None = None,
     count: int = 1,
+    key: str | None = None,
 ) -> tuple[IncidentView, bool]:
     """Open the incident, or record a repeat on the open one with the same id.
 
@@ -102,6 +157,13 @@ async def open_or_repeat(
     whether this call opened it. When it returns, the workflow has durably
     accepted the alert. The same ``update_id`` sent again to the same open
     incident is applied once (an integration re-sending the same alert).
+
+    Temporal answers an update id already used on a run that has since closed
+    with that old result and starts nothing: right for a retried request
+    (``update_id`` from an Idempotency-Key), wrong for an alert re-sent while it
+    still fires after a person resolved its incident. Alerts therefore pass
+    ``key`` instead: the open incident counts each key once, and once it is
+    resolved the same alert opens a new incident.
     """
     incident = data.incident
     trigger = Trigger(
@@ -110,6 +172,7 @@ async def open_or_repeat(
         labels=incident.labels,
         source=source,
         count=count,
+        key=key,
     )
     for attempt in range(3):
         operation = WithStartWorkflowOperation(

@@ -18,6 +18,12 @@ from workflows.contract import SEARCH_ATTRIBUTES
 _INDEXED = {
     SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     SearchAttributeIndexedValueType.INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    SearchAttributeIndexedValueType.KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+}
+_CLI_KIND = {
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.INT: "Int",
+    SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
 }
 
 
@@ -44,8 +50,7 @@ def dev_server_flags() -> list[str]:
     """``--search-attribute`` flags registering ours on a dev server."""
     flags = []
     for key in SEARCH_ATTRIBUTES:
-        kind = "Int" if key.indexed_value_type is SearchAttributeIndexedValueType.INT else "Keyword"
-        flags += ["--search-attribute", f"{key.name}={kind}"]
+        flags += ["--search-attribute", f"{key.name}={_CLI_KIND[key.indexed_value_type]}"]
     return flags
 
 

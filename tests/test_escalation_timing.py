@@ -51,5 +51,11 @@ async def test_ack_at_tier_two_means_tier_three_is_never_paged(env, incidents, o
     await env.sleep(timedelta(minutes=10))
     view = await handle.query(IncidentWorkflow.incident)
     assert [p.person for p in view.paged] == ["alice", "bob"]
-    assert outbox.recipients() == ["alice@example.com", "bob@example.com"]
+    pages = [m for m in outbox.messages() if m["subject"].endswith("paged")]
+    assert [m["personalizations"][0]["to"][0]["email"] for m in pages] == [
+        "alice@example.com",
+        "bob@example.com",
+    ]
+    # Alice, paged before Bob took it, is told she can stand down; nobody else hears anything.
+    assert sorted(outbox.recipients()) == ["alice@example.com", "alice@example.com", "bob@example.com"]
     assert not view.exhausted

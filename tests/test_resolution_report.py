@@ -48,7 +48,7 @@ async def test_resolve_ends_workflow_and_writes_report(env, incidents, settings)
 
     timeline = report.split("## Timeline", 1)[1]
     kinds = [line.split("|")[2].strip() for line in timeline.splitlines() if line.startswith("| 2")]
-    assert kinds == ["triggered", "paged", "acknowledged", "resolved"]
+    assert kinds == ["triggered", "paging", "paged", "acknowledged", "resolved"]
     assert "| resolved | alice | rolled back |" in timeline
 
     record = json.loads((settings.reports / f"{view.id}.json").read_text())

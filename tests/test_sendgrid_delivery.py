@@ -152,7 +152,7 @@ async def demo_incident(env, directory, tmp_path, double: SendGridDouble):
 
 async def failures(handle) -> list:
     view = await handle.query(IncidentWorkflow.incident)
-    return [e for e in view.timeline if e.kind == "notification_failed"]
+    return [e for e in view.timeline if e.kind in ("page_failed", "notification_failed")]
 
 
 def assert_bob_paged_at_ten_seconds(view: IncidentView) -> None:
@@ -160,12 +160,19 @@ def assert_bob_paged_at_ten_seconds(view: IncidentView) -> None:
     assert TEN_SECONDS <= view.paged[1].at - view.paged[0].at < TEN_SECONDS + TASK_LATENCY
 
 
-async def test_record_failure_and_page_tier_two_when_sendgrid_rejects(env, directory, tmp_path, sendgrid):
+async def test_record_failure_and_page_tier_two_at_once_when_sendgrid_rejects(
+    env, directory, tmp_path, sendgrid
+):
     async with demo_incident(env, directory, tmp_path, double := sendgrid(400)) as handle:
-        [failure] = await eventually(lambda: failures(handle))
+        failure = (await eventually(lambda: failures(handle)))[0]
+        assert failure.kind == "page_failed"
         assert "Alice Martin" in failure.detail and "400" in failure.detail
-        await env.sleep(TEN_SECONDS)
-        assert_bob_paged_at_ten_seconds(await handle.query(IncidentWorkflow.incident))
+        view = await handle.query(IncidentWorkflow.incident)
+        # Nobody in tier one can be reached: tier two is paged now, not after the timeout.
+        assert [(p.person, p.tier) for p in view.paged][:2] == [("alice", 1), ("bob", 2)]
+        assert view.paged[1].at - view.paged[0].at < TEN_SECONDS
+        assert "undeliverable" in view.flags
+        assert any(e.kind == "escalated" and "could be paged" in e.detail for e in view.timeline)
         assert [r.recipient for r in double.requests].count(ALICE) == 1  # refused, not retried
 
 

@@ -29,10 +29,34 @@ SERVICE = SearchAttributeKey.for_keyword("IncidentService")
 STATE = SearchAttributeKey.for_keyword("IncidentState")
 TIER = SearchAttributeKey.for_int("EscalationTier")
 RUNBOOK = SearchAttributeKey.for_keyword("Runbook")
+# What an operator must notice: ``exhausted`` (every tier paged in vain),
+# ``runbook-failed`` (the scenario raised; the plan is walked plainly instead),
+# ``undeliverable`` (a page could not be delivered).
+FLAGS = SearchAttributeKey.for_keyword_list("IncidentFlags")
+# Everyone paged, who acknowledged and who resolved: ``GET /api/incidents?responder=``.
+RESPONDERS = SearchAttributeKey.for_keyword_list("IncidentResponders")
 
-SEARCH_ATTRIBUTES = (SEVERITY, SERVICE, STATE, TIER, RUNBOOK)
+SEARCH_ATTRIBUTES = (SEVERITY, SERVICE, STATE, TIER, RUNBOOK, FLAGS, RESPONDERS)
+
+# An incident whose id is derived from a key (a dedup key, an Alertmanager
+# fingerprint, an Idempotency-Key) is opened again under the same workflow id
+# once the earlier one is resolved. Each opening gets its own incident id,
+# ``<base>-<opening>``, the opening taken from its first run's id, so that
+# notification ids, links and reports of one opening never stand for another.
+OPENING_SEPARATOR = "-"
+
+
+def opening_id(base: str, first_run_id: str) -> str:
+    """The incident id of one opening of the workflow ``incident-<base>``."""
+    # The tail of the run id: run ids may be time-ordered (UUIDv7), their head is not unique.
+    return f"{base}{OPENING_SEPARATOR}{first_run_id.replace('-', '')[-8:].lower()}"
+
+
+def base_id(incident_id: str) -> str:
+    """The part of an incident id that names its workflow (base ids never hold the separator)."""
+    return incident_id.split(OPENING_SEPARATOR, 1)[0]
 
 
 def workflow_id(incident_id: str) -> str:
-    """The Temporal workflow id of an incident: ``incident-<id>``."""
-    return f"incident-{incident_id}"
+    """The Temporal workflow id of an incident: ``incident-<id>`` (without its opening)."""
+    return f"incident-{base_id(incident_id)}"

@@ -16,23 +16,32 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from runbooks import REGISTRY
+    from escalate.scenario_registry import ScenarioRegistry
     from workflows import contract
     from workflows.escalation import Escalation
+    from workflows.failures import failure_site
     from workflows.models import (
         DocumentRequest,
-        IncidentInput,
+        IncidentFlag,
         IncidentView,
         Note,
         ResponderAction,
+        TimelineEntry,
         Trigger,
     )
     from workflows.record import IncidentRecord
+    from workflows.run_state import IncidentInput
 
+# Runbooks are NOT passed through: ScenarioRegistry imports them here, inside the
+# sandbox, afresh for every incident, so a scenario that reads the clock, draws random
+# numbers or does I/O is refused (escalate/scenario_registry.py, docs/runbooks.md).
+REGISTRY = ScenarioRegistry()
 
 # Continue as new past this many events even if the server has not suggested it
 # yet (it suggests at 4,096 events or 4 MB); the hard limit is 51,200.
 HISTORY_LIMIT = 10_000
+SEARCHABLE_PATCH = "flags-and-responders-search-attributes"
+ARCHIVE_PATCH = "timeline-archive"
 
 
 @workflow.defn(name=contract.WORKFLOW_NAME)
@@ -41,28 +50,32 @@ class IncidentWorkflow:
     def __init__(self, input: IncidentInput) -> None:
         # Built before any handler runs, so an update that arrives with the
         # very first workflow task finds the record (and its rules) in place.
-        self._record = IncidentRecord(input.incident, input.plan)
+        incident = input.incident
+        if input.opening_ids:  # this opening's own id: links and emails of another never match it
+            opening = contract.opening_id(incident.id, workflow.info().first_execution_run_id)
+            incident = incident.model_copy(update={"id": opening})
+        self._record = IncidentRecord(incident, input.plan)
         self._esc = Escalation(self._record, self._publish)
 
     @workflow.run
     async def run(self, input: IncidentInput) -> IncidentView:
-        scenario = self._begin(input)
+        self._scenario = self._begin(input)
         while True:
-            await workflow.wait_condition(lambda running=scenario: self._awake(input, running))
+            await workflow.wait_condition(lambda: self._awake(input))
+            scenario = self._scenario
             if scenario is not None and scenario.done():
-                if not scenario.cancelled() and scenario.exception():
-                    # A bug in a runbook fails the workflow *task*: the incident waits,
-                    # durable, until a fixed runbook is deployed, then carries on.
-                    raise scenario.exception()  # type: ignore[misc]
-                scenario = None  # the scenario has finished; the incident waits for resolution
-                if self._record.exhausted:
+                self._scenario = None  # the scenario has finished; the incident waits for resolution
+                error = None if scenario.cancelled() else scenario.exception()
+                if error is not None:
+                    self._scenario = self._runbook_failed(error)
+                elif self._record.exhausted:
                     await self._document()  # every tier tried in vain: write the record now
                 continue
             if self._esc.resolved:
                 break
             await self._continue_as_new(input)
-        if scenario is not None:
-            scenario.cancel()
+        if self._scenario is not None:
+            self._scenario.cancel()
         await self._esc.wind_down()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._document(final=True)
@@ -70,22 +83,42 @@ class IncidentWorkflow:
 
     def _begin(self, input: IncidentInput) -> asyncio.Future | None:
         """Start the runbook's scenario, or on a continued run pick up where it stood."""
-        if input.carried is not None:
-            scenario = self._esc.resume(input.carried)
-            self._publish()
-            return scenario
+        if input.opening_ids:  # the list shows this opening's id, not the workflow's
+            workflow.upsert_memo({"incident_id": self._record.incident.id})
         incident, plan = input.incident, input.plan
-        self._record.add(
-            workflow.now(),
-            "triggered",
-            "api",
-            f"{incident.severity} on {incident.service}, runbook {plan.runbook}",
-        )
+        if input.carried is None:
+            self._record.add(
+                workflow.now(),
+                "triggered",
+                "api",
+                f"{incident.severity} on {incident.service}, runbook {plan.runbook}",
+            )
+        try:
+            run = REGISTRY.get(plan.runbook).run
+        except Exception as error:  # e.g. a deploy removed or broke the runbook
+            if input.carried is not None:
+                self._esc.resume(input.carried, None)
+            return self._runbook_failed(error)
+        scenario = self._esc.resume(input.carried, run) if input.carried else self._esc.start(run)
         self._publish()
-        return asyncio.ensure_future(REGISTRY.get(plan.runbook).run(self._esc))
+        return scenario
 
-    def _awake(self, input: IncidentInput, scenario: asyncio.Future | None) -> bool:
+    def _runbook_failed(self, error: BaseException) -> asyncio.Future | None:
+        """A mistake in the runbook's scenario must not stop the paging: say so on the
+        timeline, flag the incident and log it, then walk the frozen plan plainly."""
+        where = failure_site(error)
+        detail = f"{type(error).__name__}: {error} (at {where})"
+        workflow.logger.error(
+            "incident %s: runbook %s failed: %s", self._record.incident.id, self._record.plan.runbook, detail
+        )
+        self._record.add(workflow.now(), "runbook_failed", "runbook", detail[:1000])
+        self._record.flags.add(IncidentFlag.RUNBOOK_FAILED)
+        self._publish()
+        return self._esc.continue_plan()
+
+    def _awake(self, input: IncidentInput) -> bool:
         """Something for the main loop: resolution, the scenario's end, or time to continue."""
+        scenario = self._scenario
         return (
             self._esc.resolved
             or (scenario is not None and scenario.done())
@@ -97,7 +130,7 @@ class IncidentWorkflow:
         long = info.is_continue_as_new_suggested() or (
             info.get_current_history_length() >= (input.history_limit or HISTORY_LIMIT)
         )
-        return long and not self._esc.resolved and self._esc.parked(_ended(scenario))
+        return long and not self._esc.resolved and self._esc.parked(scenario is None or scenario.done())
 
     async def _continue_as_new(self, input: IncidentInput) -> None:
         carried = await self._esc.quiesce()
@@ -108,6 +141,10 @@ class IncidentWorkflow:
             "runbook",
             f"history at {workflow.info().get_current_history_length()} events; continuing in a new run",
         )
+        if workflow.patched(ARCHIVE_PATCH):
+            moved, start = self._record.compact()
+            if moved:
+                await self._document(archive=moved, archive_start=start)
         carried.view = self._record.view()
         workflow.continue_as_new(input.model_copy(update={"carried": carried}))
 
@@ -116,6 +153,7 @@ class IncidentWorkflow:
     @workflow.update(name=contract.ACKNOWLEDGE)
     async def acknowledge(self, action: ResponderAction) -> IncidentView:
         self._record.acknowledge(action.responder, workflow.now(), action.note)
+        self._esc.acknowledged()
         self._publish()
         # The record is written in the background: the responder's answer
         # should not wait for a file to be written.
@@ -140,21 +178,28 @@ class IncidentWorkflow:
     async def escalate(self, action: ResponderAction) -> IncidentView:
         self._record.add(workflow.now(), "escalation_requested", action.responder, action.note or "")
         self._record.reopen_for_escalation()
-        self._esc.escalate_requested = True
-        # Return once the scenario has acted on it, so the answer shows who is paged now.
+        if self._scenario is None and not self._esc.waiting:
+            # The scenario has finished (say, it returned after an acknowledgement):
+            # the plan's next tier is paged plainly, whatever runbook this is.
+            before = self._record.tier
+            self._scenario = self._esc.continue_plan(skip_current=True)
+            acted = lambda: self._record.tier != before  # noqa: E731
+        else:
+            self._esc.escalate_requested = True
+            acted = lambda: not self._esc.escalate_requested  # noqa: E731
+        # Return once it has been acted on, so the answer shows who is paged now.
         # If the scenario is busy the request stands and is acted on shortly.
         with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: not self._esc.escalate_requested, timeout=timedelta(seconds=30)
-            )
+            await workflow.wait_condition(acted, timeout=timedelta(seconds=30))
         return self._record.view()
 
     @escalate.validator
     def _validate_escalate(self, action: ResponderAction) -> None:
         _reject_as_application_error(self._record.check_open, action.responder)
-        if not self._esc.waiting or self._esc.escalate_requested:
+        finished = self._scenario is None and not self._esc.waiting
+        if self._esc.escalate_requested or (finished and not self._esc.tiers_after_current()):
             raise ApplicationError(
-                "nothing to escalate to: the escalation has finished",
+                "nothing to escalate to: every tier has been paged",
                 type="ActionRejected",
                 non_retryable=True,
             )
@@ -181,34 +226,40 @@ class IncidentWorkflow:
 
     # -- documentation and operator visibility -------------------------------
 
-    async def _document(self, final: bool = False) -> None:
+    async def _document(
+        self, final: bool = False, archive: list[TimelineEntry] | None = None, archive_start: int = 0
+    ) -> None:
+        request = DocumentRequest(
+            incident=self._record.view(), final=final, archive=archive or [], archive_start=archive_start
+        )
+        summary = "archive earlier timeline" if archive else "update incident record"
         await workflow.execute_activity(
             contract.DOCUMENT_INCIDENT,
-            DocumentRequest(incident=self._record.view(), final=final),
+            request,
             start_to_close_timeout=timedelta(seconds=30),
-            summary="write incident report" if final else "update incident record",
+            summary="write incident report" if final else summary,
         )
 
     def _publish(self) -> None:
         """Keep search attributes and the UI's current details in step with the record."""
         record = self._record
         tier = record.tier
-        workflow.upsert_search_attributes(
-            [
-                contract.STATE.value_set(record.state.value),
-                contract.TIER.value_set(tier.number if tier else 0),
-            ]
-        )
+        updates = [
+            contract.STATE.value_set(record.state.value),
+            contract.TIER.value_set(tier.number if tier else 0),
+        ]
+        if workflow.patched(SEARCHABLE_PATCH):  # incidents recorded before these keep their history
+            updates.append(contract.FLAGS.value_set([f.value for f in sorted(record.flags)]))
+            updates.append(contract.RESPONDERS.value_set(record.responders()))
+        workflow.upsert_search_attributes(updates)
         lines = [f"**{record.state.value}**" + (" (all tiers exhausted)" if record.exhausted else "")]
+        if IncidentFlag.RUNBOOK_FAILED in record.flags:
+            lines.append("Runbook failed: the plan is walked plainly (see the timeline)")
         if tier:
             lines.append(f"Tier {tier.number}: {tier.name}")
         if record.acknowledged_by:
             lines.append(f"Acknowledged by {record.acknowledged_by}")
         workflow.set_current_details("\n\n".join(lines))
-
-
-def _ended(scenario: asyncio.Future | None) -> bool:
-    return scenario is None or scenario.done()
 
 
 def _reject_as_application_error(check, responder: str) -> None:

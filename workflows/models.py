@@ -61,6 +61,14 @@ class State(StrEnum):
     RESOLVED = "resolved"
 
 
+class IncidentFlag(StrEnum):
+    """Conditions an operator must be able to find (search attribute ``IncidentFlags``)."""
+
+    EXHAUSTED = "exhausted"  # every tier was paged and nobody acknowledged
+    RUNBOOK_FAILED = "runbook-failed"  # the scenario raised; the plan was walked plainly
+    UNDELIVERABLE = "undeliverable"  # a page could not be delivered
+
+
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     if len(labels) > MAX_LABELS:
         raise ValueError(f"at most {MAX_LABELS} labels are allowed, got {len(labels)}")
@@ -160,10 +168,20 @@ class TimelineEntry(Model):
     detail: str = ""
 
 
+class Delivery(StrEnum):
+    """Where a page's email stands (absent on incidents recorded before it existed)."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
 class Page(Model):
     person: str
     tier: int
     at: datetime
+    delivery: Delivery | None = None
 
 
 class TierRef(Model):
@@ -193,46 +211,9 @@ class IncidentView(Model):
     exhausted: bool = False
     timeline: list[TimelineEntry] = Field(default_factory=list)
     repeats: int = 0
-
-
-class LadderPosition(Model):
-    """Where a resumable ``escalate()`` stood: holding after an acknowledgement at ``index``."""
-
-    tiers: list[str]
-    rounds: int
-    index: int
-
-
-class Periodic(Model):
-    """A background ``every()`` loop: which ``Escalation`` method, how often, when next."""
-
-    action: str
-    interval: timedelta
-    next_at: datetime
-
-
-class Carried(Model):
-    """What one run hands the next when the workflow continues as new."""
-
-    view: IncidentView
-    triggers: int = 0
-    sent: int = 0
-    ladder: LadderPosition | None = None
-    periodic: list[Periodic] = Field(default_factory=list)
-
-
-class IncidentInput(Model):
-    """The incident workflow's single input.
-
-    ``carried`` is set only on a continued run: the state the previous run had
-    built, so a long incident's history stays bounded while its timeline is whole.
-    ``history_limit`` (events) continues as new earlier than the server suggests.
-    """
-
-    incident: Incident
-    plan: IncidentPlan
-    carried: Carried | None = None
-    history_limit: int | None = Field(default=None, ge=100, le=40_000)
+    flags: list[IncidentFlag] = Field(default_factory=list)
+    # Earlier timeline entries kept in the incident's archive files, not in ``timeline``.
+    timeline_archived: int = 0
 
 
 class Trigger(Model):
@@ -247,6 +228,8 @@ class Trigger(Model):
     labels: dict[str, str] = Field(default_factory=dict)
     source: Slug = "api"
     count: int = Field(default=1, ge=1, le=100_000)
+    # An integration's id for this very alert (e.g. fingerprint and start): counted once.
+    key: Annotated[str, StringConstraints(max_length=300)] | None = None
 
     _labels = field_validator("labels")(_check_labels)
 
@@ -269,6 +252,8 @@ class NotificationKind(StrEnum):
     PAGE = "page"
     STAKEHOLDER = "stakeholder"
     EXHAUSTED = "exhausted"
+    ACKNOWLEDGED = "acknowledged"  # stand-down: someone else acknowledged
+    RESOLVED = "resolved"  # stand-down: the incident is resolved
 
 
 class Notification(Model):
@@ -294,6 +279,9 @@ class DocumentRequest(Model):
 
     incident: IncidentView
     final: bool = False
+    # Timeline entries moved out of a long incident's state, from entry number ``archive_start``.
+    archive: list[TimelineEntry] = Field(default_factory=list)
+    archive_start: int = 0
 
 
 class DocumentResult(Model):

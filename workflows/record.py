@@ -11,7 +11,9 @@ from datetime import datetime
 
 from workflows.models import (
     SYSTEM_ACTORS,
+    Delivery,
     Incident,
+    IncidentFlag,
     IncidentPlan,
     IncidentView,
     Page,
@@ -22,6 +24,12 @@ from workflows.models import (
     TimelineEntry,
     Trigger,
 )
+
+MAX_TRIGGER_KEYS = 500
+# A long incident keeps this many timeline entries and pages in its state; older
+# entries go to the archive (the document activity), older pages are dropped.
+TIMELINE_KEPT = 1_000
+PAGES_KEPT = 500
 
 
 class ActionRejected(ValueError):
@@ -46,6 +54,9 @@ class IncidentRecord:
         self.resolved_at: datetime | None = None
         self.exhausted = False
         self.triggers = 0
+        self.trigger_keys: list[str] = []  # the latest alert keys seen, each counted once
+        self.flags: set[IncidentFlag] = set()
+        self.timeline_archived = 0
 
     def restore(self, view: IncidentView, triggers: int) -> None:
         """Take over the state a previous run carried across continue-as-new."""
@@ -53,6 +64,8 @@ class IncidentRecord:
             update={"title": view.title, "description": view.description, "labels": view.labels}
         )
         self.state, self.tier, self.exhausted = view.state, view.tier, view.exhausted
+        self.flags = set(view.flags)
+        self.timeline_archived = view.timeline_archived
         self.paged, self.timeline = list(view.paged), list(view.timeline)
         self.acknowledged_by, self.acknowledged_at = view.acknowledged_by, view.acknowledged_at
         self.resolved_by, self.resolved_at = view.resolved_by, view.resolved_at
@@ -93,6 +106,10 @@ class IncidentRecord:
 
     def trigger(self, trigger: Trigger, at: datetime) -> None:
         """Count alerts (``trigger.count`` of them); a repeat updates the details later pages carry."""
+        if trigger.key is not None:
+            if trigger.key in self.trigger_keys:
+                return  # the same alert re-sent: already counted
+            self.trigger_keys = [*self.trigger_keys[-(MAX_TRIGGER_KEYS - 1) :], trigger.key]
         first = self.triggers == 0
         self.triggers += trigger.count
         if first and trigger.count == 1:
@@ -117,10 +134,22 @@ class IncidentRecord:
     def add(self, at: datetime, kind: str, actor: str, detail: str = "") -> None:
         self.timeline.append(TimelineEntry(at=at, kind=kind, actor=actor, detail=detail))
 
-    def mark_paged(self, person: Person, tier: Tier, at: datetime) -> None:
-        self.paged.append(Page(person=person.id, tier=tier.number, at=at))
+    def mark_paged(self, person: Person, tier: Tier, at: datetime, delivery: Delivery | None = None) -> Page:
+        page = Page(person=person.id, tier=tier.number, at=at, delivery=delivery)
+        self.paged.append(page)
         if self.tier is None or tier.number >= self.tier.number:
             self.tier = TierRef(number=tier.number, name=tier.name)
+        return page
+
+    def people_paged(self) -> list[Person]:
+        """Everyone paged so far, each once, in order."""
+        ids = dict.fromkeys(p.person for p in self.paged)
+        return [self.plan.responders[i] for i in ids if i in self.plan.responders]
+
+    def responders(self) -> list[str]:
+        """Everyone who was paged, acknowledged or resolved (for the responder search)."""
+        people = [p.person for p in self.paged] + [self.acknowledged_by or "", self.resolved_by or ""]
+        return sorted({p for p in people if p and p not in SYSTEM_ACTORS})
 
     def previously_paged(self) -> list[str]:
         """Names of everyone paged so far, in order, without repeats (for the hand-off)."""
@@ -154,4 +183,17 @@ class IncidentRecord:
             exhausted=self.exhausted,
             timeline=list(self.timeline),
             repeats=max(self.triggers - 1, 0),
+            flags=sorted(self.flags),
+            timeline_archived=self.timeline_archived,
         )
+
+    def compact(self) -> tuple[list[TimelineEntry], int]:
+        """Keep a long incident's state bounded: the oldest timeline entries (beyond
+        ``TIMELINE_KEPT``) are returned for the archive with their first entry's number."""
+        self.paged = self.paged[-PAGES_KEPT:]
+        excess = len(self.timeline) - TIMELINE_KEPT
+        if excess <= 0:
+            return [], self.timeline_archived
+        moved, self.timeline = self.timeline[:excess], self.timeline[excess:]
+        start, self.timeline_archived = self.timeline_archived, self.timeline_archived + excess
+        return moved, start

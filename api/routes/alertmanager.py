@@ -90,24 +90,26 @@ async def alertmanager_webhook(
 async def _accept(client: Client, settings: Settings, directory: Directory, alert: Alert) -> AlertOutcome:
     fp = alerts.fingerprint(alert)
     if alert.status == "resolved":
-        outcome = await _resolve(client, fp, alert)
-        return AlertOutcome(fingerprint=fp, id=alerts.incident_id(fp), status=outcome)
+        incident_id, outcome = await _resolve(client, fp, alert)
+        return AlertOutcome(fingerprint=fp, id=incident_id, status=outcome)
     data = prepare(alerts.incident_request(alert, fp, settings), REGISTRY, directory)
     view, created = await open_or_repeat(
         client,
         data,
         settings.task_queue,
         source=alerts.SOURCE,
-        update_id=alerts.update_id("trigger", fp, alert),
+        key=alerts.update_id("trigger", fp, alert),
     )
     return AlertOutcome(fingerprint=fp, id=view.id, status="opened" if created else "updated")
 
 
-async def _resolve(client: Client, fp: str, alert: Alert) -> str:
-    """Resolve the alert's incident; one that is not open (any more) is fine too."""
+async def _resolve(client: Client, fp: str, alert: Alert) -> tuple[str, str]:
+    """Resolve the alert's incident; one that is not open (any more) is fine too.
+    Returns the incident's id (its opening's) and the outcome."""
     handle = client.get_workflow_handle(alerts.workflow_id(fp))
+    not_open = alerts.incident_id(fp), "not-open"
     try:
-        await handle.execute_update(
+        view = await handle.execute_update(
             IncidentWorkflow.resolve,
             RESOLVED,
             rpc_timeout=RPC_TIMEOUT,
@@ -116,12 +118,12 @@ async def _resolve(client: Client, fp: str, alert: Alert) -> str:
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:  # no such incident, or its run has ended
             raise
-        return "not-open"
+        return not_open
     except WorkflowUpdateFailedError as err:
         if not _already_resolved(err):
             raise
-        return "not-open"
-    return "resolved"
+        return not_open
+    return view.id, "resolved"
 
 
 def _already_resolved(err: WorkflowUpdateFailedError) -> bool:

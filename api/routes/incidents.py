@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ApiKey, ClientDep, DirectoryDep, RepeatsDep, SettingsDep
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS, update_failure
-from escalate.incidents import prepare, start
+from escalate.incidents import locate, open_or_repeat, prepare, start
 from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import DirectoryError
@@ -21,6 +22,7 @@ from workflows import contract
 from workflows.incident import IncidentWorkflow
 from workflows.models import (
     SERVICE_PATTERN,
+    IncidentFlag,
     IncidentRequest,
     IncidentView,
     Note,
@@ -57,6 +59,7 @@ class IncidentSummary(BaseModel):
     tier: int
     runbook: str
     opened_at: datetime
+    flags: list[IncidentFlag] = []
 
 
 def links(settings: Settings, incident_id: str) -> dict[str, str]:
@@ -90,17 +93,24 @@ async def open_incident(
     directory: DirectoryDep,
     repeats: RepeatsDep,
     _: ApiKey,
+    idempotency_key: IdempotencyKey = None,
 ) -> IncidentCreated:
     """Open an incident: pick its runbook, freeze its plan, start its workflow.
 
     With a `dedup_key` that names an open incident, nothing new is opened: the repeat
     is counted on the open incident (200) and its latest details go into later pages.
+
+    With an `Idempotency-Key` header, a retried request (after a lost answer) gets
+    the first answer again: it neither opens a second incident nor counts a repeat.
     """
     try:
-        data = prepare(request, REGISTRY, directory)
+        data = prepare(request, REGISTRY, directory, idempotency_key=idempotency_key)
     except (LookupError, DirectoryError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    if request.dedup_key is None:
+    if idempotency_key is not None:
+        update_id = "idempotency-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+        view, created = await open_or_repeat(client, data, settings.task_queue, update_id=update_id)
+    elif request.dedup_key is None:
         await start(client, data, settings.task_queue)
         return IncidentCreated(
             id=data.incident.id,
@@ -108,7 +118,8 @@ async def open_incident(
             runbook=data.plan.runbook,
             **links(settings, data.incident.id),
         )
-    view, created = await repeats.submit(client, data)
+    else:
+        view, created = await repeats.submit(client, data)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return IncidentCreated(id=view.id, state=view.state, runbook=view.runbook, **links(settings, view.id))
 
@@ -120,13 +131,25 @@ async def list_incidents(
     state: State | None = None,
     severity: Severity | None = None,
     service: Annotated[str | None, Query(pattern=SERVICE_PATTERN)] = None,
+    responder: Annotated[str | None, Query(pattern=SERVICE_PATTERN)] = None,
+    flag: IncidentFlag | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[IncidentSummary]:
-    """Incidents, newest first, filtered by state, severity and service."""
-    clauses = [f"WorkflowType = '{contract.WORKFLOW_NAME}'"]
+    """Incidents, newest first, filtered by state, severity, service, a responder
+    (paged, acknowledged or resolved it) and a flag (`exhausted`, `runbook-failed`,
+    `undeliverable`)."""
+    # A long incident continues as new: only the last run of each stands for it.
+    clauses = [f"WorkflowType = '{contract.WORKFLOW_NAME}'", "ExecutionStatus != 'ContinuedAsNew'"]
     # Every value below is an enum or matched the service pattern: nothing can
     # escape the quotes of the visibility query.
-    for key, value in ((contract.STATE, state), (contract.SEVERITY, severity), (contract.SERVICE, service)):
+    filters = (
+        (contract.STATE, state),
+        (contract.SEVERITY, severity),
+        (contract.SERVICE, service),
+        (contract.RESPONDERS, responder),
+        (contract.FLAGS, flag),
+    )
+    for key, value in filters:
         if value is not None:
             clauses.append(f"{key.name} = '{value}'")
     rows = []
@@ -139,7 +162,7 @@ async def _summary(execution) -> IncidentSummary:
     attributes = execution.typed_search_attributes
     memo = await execution.memo()
     return IncidentSummary(
-        id=execution.id.removeprefix("incident-"),
+        id=memo.get("incident_id") or execution.id.removeprefix("incident-"),
         title=memo.get("title", ""),
         severity=attributes.get(contract.SEVERITY) or Severity.SEV4,
         service=attributes.get(contract.SERVICE) or "",
@@ -147,13 +170,15 @@ async def _summary(execution) -> IncidentSummary:
         tier=attributes.get(contract.TIER) or 0,
         runbook=attributes.get(contract.RUNBOOK) or "",
         opened_at=execution.start_time,
+        flags=list(attributes.get(contract.FLAGS) or []),
     )
 
 
 @router.get("/{incident_id}", response_model=IncidentView, responses=INCIDENT_ERRORS)
 async def read_incident(incident_id: str, client: ClientDep, _: ApiKey) -> IncidentView:
     """The incident as its workflow sees it now, with its whole timeline."""
-    return await _handle(client, incident_id).query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT)
+    handle = await locate(client, incident_id)
+    return await handle.query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT)
 
 
 UPDATES = {
@@ -176,7 +201,7 @@ async def perform(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"responder {action.responder!r} is not in the directory"
         )
-    handle = _handle(client, incident_id)
+    handle = await locate(client, incident_id)
     try:
         return await handle.execute_update(UPDATES[name], action, id=update_id, rpc_timeout=RPC_TIMEOUT)
     except WorkflowUpdateFailedError as err:
@@ -221,7 +246,7 @@ async def add_note(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"author {note.author!r} is not in the directory"
         )
-    handle = _handle(client, incident_id)
+    handle = await locate(client, incident_id)
     before = _count(await handle.query(IncidentWorkflow.incident, rpc_timeout=RPC_TIMEOUT), note)
     await handle.signal(IncidentWorkflow.add_note, note, rpc_timeout=RPC_TIMEOUT)
     # A signal is applied by the next workflow task: read until the note shows.
@@ -235,7 +260,3 @@ async def add_note(
 
 def _count(view: IncidentView, note: Note) -> int:
     return sum(e.kind == "note" and e.actor == note.author and e.detail == note.text for e in view.timeline)
-
-
-def _handle(client, incident_id: str) -> WorkflowHandle:
-    return client.get_workflow_handle(contract.workflow_id(incident_id))

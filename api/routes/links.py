@@ -11,15 +11,16 @@ import hashlib
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ClientDep, DirectoryDep
 from api.pages import local_time, render
 from api.routes import incidents as rest
+from escalate.incidents import locate
 from escalate.links import LinkClaim, LinkError, LinkSigner
-from workflows import contract
 from workflows.incident import IncidentWorkflow
-from workflows.models import Person, ResponderAction
+from workflows.models import IncidentView, Person, ResponderAction
 
 router = APIRouter(tags=["action links"], include_in_schema=True)
 
@@ -62,14 +63,34 @@ async def confirm(token: str, request: Request, client: ClientDep, directory: Di
     if isinstance(checked, HTMLResponse):
         return checked
     claim, person = checked
-    handle = client.get_workflow_handle(contract.workflow_id(claim.incident))
+    incident = await _incident(client, claim.incident)
+    if isinstance(incident, HTMLResponse):
+        return incident
+    return render("confirm.html", action=claim.action, incident=incident, person=person)
+
+
+async def _incident(client, incident_id: str) -> IncidentView | HTMLResponse:
+    """The link's incident (its own opening), or the page to show instead: a link
+    is read by a person, so it never answers with JSON."""
     try:
-        incident = await handle.query(IncidentWorkflow.incident)
+        return await (await locate(client, incident_id)).query(IncidentWorkflow.incident)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return _refuse("This incident no longer exists", 404)
-        raise
-    return render("confirm.html", action=claim.action, incident=incident, person=person)
+        return _unavailable()
+    except WorkflowQueryFailedError:
+        return _unavailable()
+
+
+def _unavailable() -> HTMLResponse:
+    return render(
+        "result.html",
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        ok=False,
+        incident=None,
+        headline="The incident cannot be reached right now",
+        detail="Nothing was changed. Try again in a minute; if it persists, tell the on-call operator.",
+    )
 
 
 @router.post(
@@ -89,10 +110,12 @@ async def perform(token: str, request: Request, client: ClientDep, directory: Di
         view = await rest.perform(
             client, directory, claim.incident, claim.action, ResponderAction(responder=person.id), update_id
         )
+    except (RPCError, WorkflowQueryFailedError):
+        return _unavailable()
     except HTTPException as err:
-        incident = await client.get_workflow_handle(contract.workflow_id(claim.incident)).query(
-            IncidentWorkflow.incident
-        )
+        incident = await _incident(client, claim.incident)
+        if isinstance(incident, HTMLResponse):
+            return incident
         reason = str(err.detail)
         return render(
             "result.html",

@@ -20,9 +20,9 @@ from api.deps import ClientDep, DirectoryDep, SettingsDep
 from api.pages import render
 from api.routes import incidents as rest
 from api.web_session import SessionDep, WebSession, forbidden, nav, not_found, redirect
-from workflows import contract
+from escalate.incidents import locate
 from workflows.incident import IncidentWorkflow
-from workflows.models import Note, ResponderAction
+from workflows.models import Note, ResponderAction, State
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,8 +48,8 @@ async def _detail(
     refusal: str = "",
     notice: str = "",
 ) -> HTMLResponse:
-    handle = client.get_workflow_handle(contract.workflow_id(incident_id))
     try:
+        handle = await locate(client, incident_id)
         view = await handle.query(IncidentWorkflow.incident, rpc_timeout=rest.RPC_TIMEOUT)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
@@ -57,7 +57,8 @@ async def _detail(
         raise
     names = {person.id: person.name for person in directory.people}
     current = view.tier.number if view.tier else None
-    paged_now = {p.person: p.at for p in view.paged if p.tier == current}
+    # Once someone has it, those paged are history, not people being paged now.
+    paged_now = {p.person: p for p in view.paged if p.tier == current and view.state == State.TRIGGERED}
     return render(
         "incident.html",
         status_code,
