@@ -24,6 +24,7 @@ counts accepted messages per notification id (the ``notification_id`` custom arg
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -146,20 +147,20 @@ class SendGridDouble:
                     return
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 received, answer = double._next(self.path, headers, json.loads(raw or b"{}"))
-                try:
+                with contextlib.suppress(OSError):  # the client gave up: SendGrid does not care
                     self._reply(received, answer)
-                except OSError:
-                    pass  # the client gave up and closed the connection: SendGrid does not care
-                finally:
-                    double._done()
 
             def _reply(self, received: Received, answer: Answer) -> None:
-                if received.status == HANG:
-                    double._release.wait(HANG_SECONDS)
-                    return  # the client gave up long ago; close without an answer
                 delay = double.delay if answer.delay is None else answer.delay
-                if delay > 0:
-                    double._release.wait(delay)
+                try:
+                    if received.status == HANG:
+                        double._release.wait(HANG_SECONDS)
+                    elif delay > 0:
+                        double._release.wait(delay)
+                finally:
+                    double._done()  # no longer held once the answer starts: in_flight is exact
+                if received.status == HANG:
+                    return  # the client gave up long ago; close without an answer
                 if received.status == 202:
                     headers = {"X-Message-Id": received.message_id or "", **answer.headers}
                     self._answer(202, None, headers)
