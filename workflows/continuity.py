@@ -9,7 +9,7 @@ runbook authors use ``every``, ``sleep`` and ``wait_resolved`` from it through `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from temporalio import workflow
 from workflows import journal
 from workflows.delivery import Mailer
 from workflows.journal import Journal, Step
-from workflows.models import NotificationKind, Person, State, Tier
+from workflows.models import NotificationKind, Person, State
 from workflows.record import IncidentRecord
 from workflows.run_state import Carried, JournalState, LadderPosition, Periodic
 
@@ -48,16 +48,6 @@ class Continuity:
     @property
     def resolved(self) -> bool:
         return self._record.state is State.RESOLVED
-
-    async def escalate(
-        self,
-        tiers: Sequence[Tier] | None = None,
-        repeat: int | None = None,
-        *,
-        resumable: bool = False,
-        _resume_at: int | None = None,
-    ) -> bool:
-        raise NotImplementedError
 
     # -- the scenario and its journal --------------------------------------------
 
@@ -222,22 +212,16 @@ class Continuity:
     def resume(
         self, carried: Carried, run: Callable[[Any], Coroutine[Any, Any, None]] | None
     ) -> asyncio.Future | None:
-        """Pick up where the previous run stopped: the scenario replayed from its journal,
-        or (incidents carried the older way) the ladder's hold and named loops."""
+        """Take over the record and loops a previous run carried; replay the scenario from
+        its journal when it had one. (``Escalation.resume`` also resumes a plain ladder.)"""
         self._record.restore(carried.view, carried.triggers)
         self._record.trigger_keys = list(carried.trigger_keys)
         self.mail.sent = carried.sent
-        replay = self.start(run, carried.journal) if carried.journal is not None and run else None
         for periodic in carried.periodic:
             self._start_periodic(
                 periodic.action, periodic.interval, periodic.next_at, getattr(self, periodic.action)
             )
-        if carried.ladder is None:
-            return replay
-        tiers = [self._record.plan.tier(name) for name in carried.ladder.tiers]
-        return asyncio.ensure_future(
-            self.escalate(tiers, carried.ladder.rounds, resumable=True, _resume_at=carried.ladder.index)
-        )
+        return self.start(run, carried.journal) if carried.journal is not None and run else None
 
     # -- used by the workflow when the incident closes ---------------------------
 

@@ -119,6 +119,9 @@ class Mailer:
             self._state(page, Delivery.RETRYING)
             self._record.add(workflow.now(), "page_retrying", "email", f"{who}: {_cause(first)}")
             self._on_change()
+            asked = _retry_after(first)  # the provider said when to come back (429 Retry-After)
+            if asked is not None:
+                await workflow.sleep(min(asked, bound), summary=f"email {who}: wait as SendGrid asked")
             try:
                 await self._attempt(note, EMAIL_RETRY, summary + " (retrying)", bound)
             except ActivityError as err:
@@ -194,6 +197,11 @@ def undeliverable(pages: Sequence[Page]) -> bool:
 def _final(err: ActivityError) -> bool:
     cause = err.cause
     return isinstance(cause, ApplicationError) and cause.non_retryable
+
+
+def _retry_after(err: ActivityError) -> timedelta | None:
+    cause = err.cause
+    return cause.next_retry_delay if isinstance(cause, ApplicationError) else None
 
 
 def _cause(err: ActivityError) -> str:

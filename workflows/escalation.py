@@ -8,8 +8,9 @@ incident's timeline. A scenario only ever sees an :class:`Escalation`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -26,7 +27,7 @@ from workflows.models import (
     State,
     Tier,
 )
-from workflows.run_state import LadderPosition
+from workflows.run_state import Carried, LadderPosition
 
 
 class Escalation(Continuity):
@@ -205,6 +206,19 @@ class Escalation(Continuity):
             people, "Every escalation tier was paged and nobody acknowledged.", NotificationKind.EXHAUSTED
         )
         self._on_change()
+
+    def resume(
+        self, carried: Carried, run: Callable[[Any], Coroutine[Any, Any, None]] | None
+    ) -> asyncio.Future | None:
+        """Pick up where the previous run stopped: the scenario replayed from its journal,
+        and a plain ladder (outside the scenario, or carried the older way) where it held."""
+        replay = super().resume(carried, run)
+        if carried.ladder is None:
+            return replay
+        tiers = [self.plan.tier(name) for name in carried.ladder.tiers]
+        return asyncio.ensure_future(
+            self.escalate(tiers, carried.ladder.rounds, resumable=True, _resume_at=carried.ladder.index)
+        )
 
     # -- the plan walked plainly -------------------------------------------------
 
