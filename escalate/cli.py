@@ -3,7 +3,7 @@
 escalate dev        the whole embedded stack (what ``make run`` runs)
 escalate worker     one worker
 escalate api        one API process
-escalate validate   check every runbook and the directory
+escalate validate   check every runbook and the directory, and run every scenario
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from escalate.settings import get_settings
 
 
 def _validate(_: argparse.Namespace) -> int:
-    from escalate.validate import InvalidRunbooks, validated_directory
+    """Plans first (directory and references), then every scenario on a test server."""
+    from escalate.validate import InvalidRunbooks, scenario_problems, validated_directory
     from runbooks import REGISTRY
 
     settings = get_settings()
@@ -30,7 +31,12 @@ def _validate(_: argparse.Namespace) -> int:
         f"directory {settings.directory_file}: {len(directory.people)} people, {len(directory.teams)} teams"
     )
     for runbook in REGISTRY.runbooks.values():
-        print(f"runbook {runbook.name}: ok - {runbook.description}")
+        print(f"runbook {runbook.name}: plans ok - {runbook.description}")
+    found = asyncio.run(scenario_problems(directory, progress=lambda line: print(line, flush=True)))
+    if found:
+        print("invalid:\n" + "\n".join(found), file=sys.stderr)
+        return 1
+    print(f"ok: {len(REGISTRY.runbooks)} runbooks planned and run")
     return 0
 
 
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     api = commands.add_parser("api", help="run one API process")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
-    commands.add_parser("validate", help="check runbooks and the directory")
+    commands.add_parser("validate", help="check runbooks and the directory, run every scenario")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     handler = {"dev": _dev, "worker": _worker, "api": _api, "validate": _validate}

@@ -1,11 +1,19 @@
-"""Static checks of the runbooks against the directory (``escalate validate``)."""
+"""``escalate validate``: the runbooks checked against the directory, then run.
+
+Two halves. :func:`problems` plans every runbook for every severity and sample
+service: fast and without a server, so the worker runs it before it polls.
+:func:`scenario_problems` then runs every runbook's scenario as a real incident
+on a time-skipping test server (see ``escalate/scenario_check.py``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from escalate.scenario_registry import SHIPPED
 from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import Directory, DirectoryError, load_directory
@@ -40,7 +48,7 @@ def problems(registry: Registry, directory: Directory) -> list[str]:
 
 
 def validated_directory(settings: Settings) -> Directory:
-    """Load the directory and check every runbook against it.
+    """Load the directory and check every runbook's plans against it.
 
     Raises:
         InvalidRunbooks: listing each problem.
@@ -53,3 +61,16 @@ def validated_directory(settings: Settings) -> Directory:
     if found:
         raise InvalidRunbooks("\n".join(found))
     return directory
+
+
+async def scenario_problems(
+    directory: Directory, module: str = SHIPPED, progress: Callable[[str], None] | None = None
+) -> list[str]:
+    """Run every scenario of ``module.REGISTRY``; each problem as ``file:line: runbook 'name': ...``.
+
+    ``progress`` receives one line as each runbook's runs are done.
+    """
+    # Imported here: the worker needs only the static half, not the test server's client.
+    from escalate import scenario_check
+
+    return await scenario_check.scenario_problems(directory, module, progress)
