@@ -45,7 +45,9 @@ _by_task_queue: dict[str, str] = {}
 def registry_on(task_queue: str, module: str) -> Iterator[None]:
     """Within the block, incidents on ``task_queue`` run ``module.REGISTRY`` (validate, tests).
 
-    Enter it before the worker for that task queue is created.
+    Enter it before the worker for that task queue is created. A ``Replayer`` runs
+    histories on ``replay-<build_id>`` (``replay-None`` by default): map that to replay
+    the history of an incident that ran another registry.
     """
     if _by_task_queue.setdefault(task_queue, module) != module:
         raise ValueError(f"task queue {task_queue!r} already runs {_by_task_queue[task_queue]}")
