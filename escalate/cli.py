@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from escalate.settings import get_settings
@@ -35,9 +36,14 @@ def _validate(_: argparse.Namespace) -> int:
     found = asyncio.run(scenario_problems(directory, progress=lambda line: print(line, flush=True)))
     if found:
         print("invalid:\n" + "\n".join(found), file=sys.stderr)
-        return 1
-    print(f"ok: {len(REGISTRY.runbooks)} runbooks planned and run")
-    return 0
+    else:
+        print(f"ok: {len(REGISTRY.runbooks)} runbooks planned and run")
+    # The Temporal SDK's core threads can crash the interpreter's finalization
+    # (PyGILState_Release, sdk-python #300) and turn a clean run into exit code 134:
+    # everything is written and shut down, so leave without finalizing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1 if found else 0)
 
 
 def _worker(_: argparse.Namespace) -> int:

@@ -96,8 +96,11 @@ def validate(**env: str) -> subprocess.CompletedProcess:
 def test_exit_zero_and_list_runbooks_when_validating_shipped_files():
     result = validate()
     assert result.returncode == 0, result.stderr
-    listed = [line.split(":")[0] for line in result.stdout.splitlines() if line.startswith("runbook ")]
+    lines = result.stdout.splitlines()
+    listed = [line.split(":")[0] for line in lines if line.startswith("runbook ") and "plans ok" in line]
     assert listed == ["runbook default", "runbook demo", "runbook security-breach"]
+    ran = sorted(line.split(":")[0] for line in lines if line.endswith(": scenario ok"))
+    assert ran == listed  # and every scenario ran
 
 
 def test_exit_one_and_name_problem_when_directory_lacks_a_person(tmp_path):
