@@ -62,7 +62,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.rendering import TEMPLATES
-from escalate.links import LinkSigner
+from security.links import LinkSigner
 from workflows import contract
 from workflows.models import Notification, NotificationKind, NotificationResult
 

@@ -30,7 +30,7 @@ from bench.measure import Sampler, percentile, steady, wait_for_files
 from bench.report import report
 from bench.slow_provider import slow_provider
 from bench.stack import DEMO, QUIET, Stack, open_incident
-from escalate.processes import rss_mib
+from harness.processes import rss_mib
 
 
 async def floor_throughput(stack: Stack, count: int, concurrency: int = 32) -> float:

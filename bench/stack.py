@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 from temporalio.client import Client
 
-from escalate.devstack import wait_for_port
-from escalate.processes import DevServer, Process, app_env, escalate
+from cli.devstack import wait_for_port
 from escalate.servers import free_port
+from harness.processes import DevServer, Process, app_env, escalate
 
 KEY = "bench-key"
 # One person per team, so an incident's first page is one email, as the floor's one activity.
@@ -99,7 +99,8 @@ def api_client(port: int) -> httpx.AsyncClient:
         base_url=f"http://127.0.0.1:{port}",
         headers={"Authorization": f"Bearer {KEY}"},
         timeout=60,
-        limits=httpx.Limits(max_connections=256),
+        # Drop idle connections well before the server would (no reuse of a closing one).
+        limits=httpx.Limits(max_connections=256, keepalive_expiry=2),
     )
 
 

@@ -33,12 +33,12 @@ from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from escalate.dry_run import Recorder, quiet_sdk_logs, test_server
 from escalate.incidents import start
-from escalate.scenario_registry import DOCS, SHIPPED, registry_on
 from runbooks.directory import Directory
 from workflows.incident import IncidentWorkflow
 from workflows.models import Incident, IncidentView, ResponderAction, Severity
 from workflows.run_state import IncidentInput
 from workflows.runbook import Registry, Runbook
+from workflows.scenario_registry import DOCS, SHIPPED, registry_on
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from escalate.scenario_registry import SHIPPED
 from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import Directory, DirectoryError, load_directory
 from workflows.models import Incident, Severity
 from workflows.runbook import Registry
+from workflows.scenario_registry import SHIPPED
 
 
 class InvalidRunbooks(ValueError):

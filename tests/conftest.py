@@ -21,7 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from escalate.devstack import wait_for_port
+from cli.devstack import wait_for_port
 from escalate.incidents import prepare, start
 from escalate.servers import binary, free_port, register_search_attributes
 from escalate.settings import RUNBOOKS_DIR, Settings
@@ -183,7 +183,7 @@ def stack(tmp_path_factory):
     }
     log = (data / "dev.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "escalate.cli", "dev", "--port", str(api_port)],
+        [sys.executable, "-m", "cli", "dev", "--port", str(api_port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

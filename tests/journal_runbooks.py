@@ -1,6 +1,6 @@
 """Runbooks for the tests of the safety net and the scenario journal, in a registry
 of their own: tests run them on a task queue mapped to this module
-(``escalate.scenario_registry.registry_on``), in the same sandbox as shipped runbooks."""
+(``workflows.scenario_registry.registry_on``), in the same sandbox as shipped runbooks."""
 
 import asyncio
 from datetime import timedelta

@@ -2,7 +2,7 @@
 
 Each breaks one rule a runbook author could break; ``steady`` breaks none. Tests
 run them on a worker whose task queue runs this module's ``REGISTRY``
-(``escalate.scenario_registry.registry_on``), so they go through the same
+(``workflows.scenario_registry.registry_on``), so they go through the same
 sandbox as the shipped runbooks.
 """
 

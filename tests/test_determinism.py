@@ -18,10 +18,10 @@ import pytest
 
 import scenario_runbooks
 from escalate.incidents import prepare, start
-from escalate.scenario_registry import registry_on
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, TimelineEntry
+from workflows.scenario_registry import registry_on
 
 
 def line_of(runbook: type, text: str) -> int:

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.devstack import Supervisor, banner, child_environment, port_in_use, wait_for_port
 from conftest import wait_for_file
-from escalate.devstack import Supervisor, banner, child_environment, port_in_use, wait_for_port
 from escalate.servers import free_port
 
 BOUND = 60  # seconds: a generous liveness bound, not a performance target
@@ -120,7 +120,7 @@ def launch(tmp_path):
         log = data / "dev.log"
         with log.open("w") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "escalate.cli", "dev", "--port", str(api_port)],
+                [sys.executable, "-m", "cli", "dev", "--port", str(api_port)],
                 env=environ,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -84,7 +84,7 @@ def test_find_no_problems_in_shipped_runbooks_and_directory():
 def validate(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k != "DIRECTORY_FILE"}
     return subprocess.run(
-        [sys.executable, "-m", "escalate.cli", "validate"],
+        [sys.executable, "-m", "cli", "validate"],
         cwd=PROJECT,
         env={**clean, **env},
         capture_output=True,

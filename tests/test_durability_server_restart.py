@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from escalate.devstack import wait_for_port
-from escalate.processes import DevServer, Process, app_env, escalate
+from cli.devstack import wait_for_port
 from escalate.servers import free_port
+from harness.processes import DevServer, Process, app_env, escalate
 
 DEMO = {"title": "Server restart drill", "severity": "SEV2", "service": "checkout", "runbook": "demo"}
 AUTH = {"Authorization": "Bearer durable-key"}

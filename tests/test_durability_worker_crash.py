@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from escalate.incidents import prepare, start
-from escalate.processes import DevServer, Process, app_env, escalate
+from harness.processes import DevServer, Process, app_env, escalate
 from runbooks import REGISTRY
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from escalate.links import LinkError, LinkSigner
+from security.links import LinkError, LinkSigner
 
 
 def test_sign_and_verify_returns_the_claim():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from escalate.links import LinkSigner
+from security.links import LinkSigner
 from test_alertmanager import URL, alert, group
 
 DEMO = {"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout", "runbook": "demo"}

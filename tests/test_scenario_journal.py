@@ -11,10 +11,10 @@ import pytest
 
 import journal_runbooks
 from escalate.incidents import prepare, start
-from escalate.scenario_registry import registry_on
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest
+from workflows.scenario_registry import registry_on
 
 TASK_LATENCY = timedelta(milliseconds=500)
 HISTORY_LIMIT = 100  # events: continue as new far sooner than the server would suggest

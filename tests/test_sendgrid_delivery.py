@@ -17,9 +17,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notify import Notifier, sendgrid_client
 from escalate.incidents import prepare, start
-from escalate.links import LinkSigner
 from escalate.settings import Settings
 from runbooks import REGISTRY
+from security.links import LinkSigner
 from sendgrid_double import HANG, SendGridDouble
 from worker import build_worker
 from workflows.incident import IncidentWorkflow

@@ -54,7 +54,7 @@ async def test_both_scripts_run_each_reaching_its_own_branch(directory):
 
 def test_escalate_validate_passes_on_the_shipped_runbooks():
     result = subprocess.run(
-        [sys.executable, "-m", "escalate.cli", "validate"],
+        [sys.executable, "-m", "cli", "validate"],
         cwd=PROJECT,
         capture_output=True,
         text=True,

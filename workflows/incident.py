@@ -16,7 +16,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from escalate.scenario_registry import ScenarioRegistry
     from workflows import contract
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
@@ -31,10 +30,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.record import IncidentRecord
     from workflows.run_state import IncidentInput
+    from workflows.scenario_registry import ScenarioRegistry
 
 # Runbooks are NOT passed through: ScenarioRegistry imports them here, inside the
 # sandbox, afresh for every incident, so a scenario that reads the clock, draws random
-# numbers or does I/O is refused (escalate/scenario_registry.py, docs/runbooks.md).
+# numbers or does I/O is refused (workflows/scenario_registry.py, docs/runbooks.md).
 REGISTRY = ScenarioRegistry()
 
 # Continue as new past this many events even if the server has not suggested it

@@ -16,16 +16,26 @@ A runbook has two halves:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from workflows.models import Incident, IncidentPlan, Person, Severity, Tier
 
 if TYPE_CHECKING:
-    from runbooks.directory import Directory
     from workflows.escalation import Escalation
+
+
+class Directory(Protocol):
+    """What planning needs of the people directory (``runbooks.directory.Directory``)."""
+
+    @property
+    def people(self) -> Sequence[Person]: ...
+
+    def resolve(self, ref: str) -> Sequence[Person]:
+        """The people a ``person:<id>`` / ``team:<id>`` reference names, in order."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from api.deps import ClientDep, DirectoryDep
 from api.pages import local_time, render
 from api.routes import incidents as rest
 from escalate.incidents import locate
-from escalate.links import LinkClaim, LinkError, LinkSigner
+from security.links import LinkClaim, LinkError, LinkSigner
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentView, Person, ResponderAction
 

@@ -256,8 +256,8 @@ def run_dev_stack(api_port: int = 8000) -> int:
         try:
             supervisor.start("temporal", dev_server_command(settings.data_dir, port, ui_port))
             if supervisor.wait_for_port(port):
-                supervisor.start("worker", [python, "-m", "escalate.cli", "worker"])
-                supervisor.start("api", [python, "-m", "escalate.cli", "api", "--port", str(api_port)])
+                supervisor.start("worker", [python, "-m", "cli", "worker"])
+                supervisor.start("api", [python, "-m", "cli", "api", "--port", str(api_port)])
             if supervisor.wait_for_port(api_port):
                 api_url = f"http://127.0.0.1:{api_port}"
                 print(banner(api_url, settings.temporal_ui_url, settings.api_key_list), flush=True)

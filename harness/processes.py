@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from escalate.devstack import dev_server_command, port_in_use, wait_for_port
+from cli.devstack import dev_server_command, port_in_use, wait_for_port
 from escalate.servers import free_port
 
 
@@ -49,7 +49,7 @@ class DevServer:
 
 def escalate(*args: str) -> list[str]:
     """The command line of ``escalate <args>`` with this interpreter."""
-    return [sys.executable, "-m", "escalate.cli", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 class Process:

@@ -53,6 +53,9 @@ def _worker(_: argparse.Namespace) -> int:
     return 0
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -63,12 +66,15 @@ def _api(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="info",
         proxy_headers=False,
+        # Longer than the idle timeout of the clients that call us (a 5 s server timeout
+        # races a client reusing an idle connection: the request is cut off unanswered).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from escalate.devstack import run_dev_stack
+    from cli.devstack import run_dev_stack
 
     return run_dev_stack(api_port=args.port)
 

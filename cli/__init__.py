@@ -1,0 +1,1 @@
+"""The `escalate` command: the top layer, above the service, worker and API."""

@@ -1,0 +1,1 @@
+"""Signed tokens: the action links in responders' emails."""
