@@ -96,16 +96,18 @@ class IncidentWorkflow:
         try:
             run = REGISTRY.get(plan.runbook).run
         except Exception as error:  # e.g. a deploy removed or broke the runbook
-            if input.carried is not None:
-                self._esc.resume(input.carried, None)
-            return self._runbook_failed(error)
+            held = self._esc.resume(input.carried, None) if input.carried is not None else None
+            return self._runbook_failed(error, held)
         scenario = self._esc.resume(input.carried, run) if input.carried else self._esc.start(run)
         self._publish()
         return scenario
 
-    def _runbook_failed(self, error: BaseException) -> asyncio.Future | None:
+    def _runbook_failed(
+        self, error: BaseException, held: asyncio.Future | None = None
+    ) -> asyncio.Future | None:
         """A mistake in the runbook's scenario must not stop the paging: say so on the
-        timeline, flag the incident and log it, then walk the frozen plan plainly."""
+        timeline, flag the incident and log it, then walk the frozen plan plainly (or keep
+        to the plain ladder a previous run was holding in)."""
         where = failure_site(error)
         detail = f"{type(error).__name__}: {error} (at {where})"
         workflow.logger.error(
@@ -114,7 +116,7 @@ class IncidentWorkflow:
         self._record.add(workflow.now(), "runbook_failed", "runbook", detail[:1000])
         self._record.flags.add(IncidentFlag.RUNBOOK_FAILED)
         self._publish()
-        return self._esc.continue_plan()
+        return held if held is not None else self._esc.continue_plan()
 
     def _awake(self, input: IncidentInput) -> bool:
         """Something for the main loop: resolution, the scenario's end, or time to continue."""
