@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format validate bench clean chromium
+.PHONY: run test test-fast lint format validate bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/escalate validate
 	$(BIN)/pytest
+
+# The inner loop: everything but the tests marked slow (real servers, browser, long runs).
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow" -q
 
 # The browser test drives Debian's chromium (never a downloaded browser build).
 CHROMIUM := /usr/bin/chromium

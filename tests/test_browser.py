@@ -19,6 +19,8 @@ from playwright.async_api import async_playwright
 
 from conftest import STACK_KEY, wait_for_file
 
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -21,6 +21,8 @@ from cli.devstack import Supervisor, banner, child_environment, port_in_use, wai
 from conftest import wait_for_file
 from escalate.servers import free_port
 
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
+
 BOUND = 60  # seconds: a generous liveness bound, not a performance target
 
 
@@ -171,6 +173,7 @@ def test_children_stop_when_the_supervisor_is_killed_outright(launch):
 
 STUBBORN = """
 import signal, subprocess, sys, time
+
 signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the grandchild too
 grandchild = subprocess.Popen(["sleep", "120"])
 open(sys.argv[1], "w").write(str(grandchild.pid))

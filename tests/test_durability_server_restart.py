@@ -18,6 +18,8 @@ from cli.devstack import wait_for_port
 from escalate.servers import free_port
 from harness.processes import DevServer, Process, app_env, escalate
 
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
+
 DEMO = {"title": "Server restart drill", "severity": "SEV2", "service": "checkout", "runbook": "demo"}
 AUTH = {"Authorization": "Bearer durable-key"}
 

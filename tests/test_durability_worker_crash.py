@@ -23,6 +23,8 @@ from runbooks import REGISTRY
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest
 
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
+
 INCIDENTS = 6
 KILLS = 3
 TEN_SECONDS = timedelta(seconds=10)

@@ -7,8 +7,11 @@ import time
 from datetime import datetime, timedelta
 
 import httpx
+import pytest
 
 from conftest import STACK_KEY, wait_for_file
+
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
 
 AUTH = {"Authorization": f"Bearer {STACK_KEY}"}
 

@@ -41,6 +41,8 @@ from api.main import create_app
 from escalate.settings import Settings
 from hostile import AUTH, serve
 
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 SCHEMA = schemathesis.openapi.from_dict(create_app(Settings(api_keys="test-key")).openapi())
 DEMO = {"title": "Fuzzing target", "severity": "SEV3", "service": "checkout", "runbook": "demo"}

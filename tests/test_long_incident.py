@@ -18,6 +18,8 @@ from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction, TimelineEntry
 from workflows.record import TIMELINE_KEPT
 
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
+
 HISTORY_LIMIT = 2_000
 DAYS = 30
 UPDATES = DAYS * 24 * 4  # every 15 minutes

@@ -69,6 +69,8 @@ async def test_reject_acknowledge_and_resolve_when_already_resolved(env, inciden
     assert (ack.type, ack.message) == ("ActionRejected", "incident already resolved by bob")
     again = await rejected(handle, IncidentWorkflow.resolve, "alice")
     assert (again.type, again.message) == ("ActionRejected", "incident already resolved by bob")
+    # The intake (a resolved alert arriving late) recognises it by code, not by its words.
+    assert ack.details == again.details == ("already-resolved",)
 
     blocker.rmdir()
     view = await handle.result()

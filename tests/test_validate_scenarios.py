@@ -13,8 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import scenario_runbooks
 from escalate.validate import scenario_problems
+
+pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
 
 PROJECT = Path(__file__).resolve().parent.parent
 

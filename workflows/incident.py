@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         Trigger,
     )
-    from workflows.record import IncidentRecord
+    from workflows.record import ActionRejected, AlreadyResolved, IncidentRecord
     from workflows.run_state import IncidentInput
     from workflows.scenario_registry import ScenarioRegistry
 
@@ -216,7 +216,12 @@ class IncidentWorkflow:
     def _validate_trigger(self, trigger: Trigger) -> None:
         if self._esc.resolved:
             # The caller retries: this run is closing and the next alert opens a new one.
-            raise ApplicationError("incident already resolved", type="ActionRejected", non_retryable=True)
+            raise ApplicationError(
+                "incident already resolved",
+                AlreadyResolved.code,
+                type=ActionRejected.__name__,
+                non_retryable=True,
+            )
 
     @workflow.signal(name=contract.ADD_NOTE)
     def add_note(self, note: Note) -> None:
@@ -265,8 +270,12 @@ class IncidentWorkflow:
 
 
 def _reject_as_application_error(check, responder: str) -> None:
-    """Run a record rule; turn its refusal into an ApplicationError the caller can read."""
+    """Run a record rule; turn its refusal into an ApplicationError the caller can read:
+    its type is the rule's class (``ActionRejected``, ``UnknownResponder``), its details
+    a stable code where callers need one (``already-resolved``)."""
     try:
         check(responder)
     except ValueError as exc:
-        raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from None
+        kind = ActionRejected.__name__ if isinstance(exc, ActionRejected) else type(exc).__name__
+        codes = (exc.code,) if isinstance(exc, AlreadyResolved) else ()
+        raise ApplicationError(str(exc), *codes, type=kind, non_retryable=True) from None

@@ -36,6 +36,13 @@ class ActionRejected(ValueError):
     """An action that does not apply to the incident as it is now (the API answers 409)."""
 
 
+class AlreadyResolved(ActionRejected):
+    """The incident is resolved: nothing applies to it any more. Callers recognise it by
+    its ``code`` (in the ApplicationError's details), never by its message."""
+
+    code = "already-resolved"
+
+
 class UnknownResponder(ValueError):
     """A responder who is not in the incident's directory snapshot (the API answers 422)."""
 
@@ -82,7 +89,7 @@ class IncidentRecord:
     def check_acknowledge(self, person_id: str) -> None:
         self.responder(person_id)
         if self.state is State.RESOLVED:
-            raise ActionRejected(f"incident already resolved by {self.resolved_by}")
+            raise AlreadyResolved(f"incident already resolved by {self.resolved_by}")
         if self.state is State.ACKNOWLEDGED:
             raise ActionRejected(f"incident already acknowledged by {self.acknowledged_by}")
 
@@ -92,7 +99,7 @@ class IncidentRecord:
         if person_id not in SYSTEM_ACTORS:
             self.responder(person_id)
         if self.state is State.RESOLVED:
-            raise ActionRejected(f"incident already resolved by {self.resolved_by}")
+            raise AlreadyResolved(f"incident already resolved by {self.resolved_by}")
 
     def acknowledge(self, person_id: str, at: datetime, note: str | None) -> None:
         self.state = State.ACKNOWLEDGED

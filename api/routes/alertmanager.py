@@ -21,6 +21,7 @@ from runbooks import REGISTRY
 from runbooks.directory import Directory
 from workflows.incident import IncidentWorkflow
 from workflows.models import ResponderAction
+from workflows.record import AlreadyResolved
 
 log = logging.getLogger("escalate.api")
 router = APIRouter(prefix="/api/integrations", tags=["integrations"])
@@ -128,7 +129,7 @@ async def _resolve(client: Client, fp: str, alert: Alert) -> tuple[str, str]:
 
 def _already_resolved(err: WorkflowUpdateFailedError) -> bool:
     cause = err.cause
-    return isinstance(cause, ApplicationError) and "already resolved" in cause.message
+    return isinstance(cause, ApplicationError) and AlreadyResolved.code in cause.details
 
 
 def _reason(exc: BaseException) -> str:
