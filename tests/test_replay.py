@@ -2,9 +2,14 @@
 
 A change that would break incidents already in flight (a non-deterministic edit
 to the workflow or a runbook scenario) fails here, before it reaches a worker.
-Record a new history with ``temporal workflow show -w incident-<id> --output json``.
+Record a new history with ``temporal workflow show -w incident-<id> --output json``;
+``python -m harness.record_histories`` records today's set afresh (acknowledged,
+exhausted, continued as new with stakeholder updates, resolved by Alertmanager).
 """
 
+import base64
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,3 +32,30 @@ async def test_replay_recorded_history_without_nondeterminism(path: Path):
 
 def test_histories_are_checked_in():
     assert HISTORIES, "no recorded histories: the replay test would prove nothing"
+
+
+def test_histories_cover_todays_workflow():
+    """Besides the oldest one, histories recorded with every patch of today's workflow,
+    across a continue-as-new, and resolved by the intake."""
+    texts = {path.stem: path.read_text() for path in HISTORIES}
+    patches = set().union(*(_patches(text) for text in texts.values()))
+    assert {"scenario-journal", "page-delivery-states", "stand-down-emails"} <= patches
+    assert any("workflowExecutionContinuedAsNewEventAttributes" in text for text in texts.values())
+    assert any(b'"responder":"alertmanager"' in _payloads(text) for text in texts.values())
+    assert "demo_ack_resolve" in texts  # an incident recorded before any of them
+
+
+def _patches(text: str) -> set[str]:
+    """The patch ids a history's markers record."""
+    found = set()
+    for event in json.loads(text)["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker.get("markerName") == "core_patch":
+            for payload in marker["details"].values():
+                found.add(json.loads(base64.b64decode(payload["payloads"][0]["data"]))["id"])
+    return found
+
+
+def _payloads(text: str) -> bytes:
+    """Every payload of a history, decoded (updates' arguments, results, inputs)."""
+    return b"\n".join(base64.b64decode(data) for data in re.findall(r'"data": ?"([A-Za-z0-9+/=]+)"', text))

@@ -1,0 +1,111 @@
+"""Record fresh histories of today's incident workflow into ``tests/histories/``.
+
+``python -m harness.record_histories`` runs four incidents on a time-skipping server
+with the real activities writing into a temporary folder, and saves each run's history
+as JSON: acknowledged then resolved; every tier exhausted, then resolved; a long one
+that continues as new with stakeholder updates (each run saved); and one opened and
+resolved by the Alertmanager integration. ``tests/test_replay.py`` replays them all, so
+a later change that would break incidents in flight fails in CI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import WorkflowHandle, WorkflowUpdateStage
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from escalate.incidents import prepare, start
+from escalate.servers import binary, register_search_attributes
+from escalate.settings import RUNBOOKS_DIR, Settings
+from runbooks import REGISTRY
+from runbooks.directory import load_directory
+from worker import build_worker
+from workflows.incident import IncidentWorkflow
+from workflows.models import IncidentRequest, ResponderAction
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
+
+
+async def _update(handle: WorkflowHandle, method, responder: str) -> None:
+    accepted = await handle.start_update(
+        method, ResponderAction(responder=responder), wait_for_stage=WorkflowUpdateStage.ACCEPTED
+    )
+    await accepted.result()
+
+
+async def _save(env: WorkflowEnvironment, handle: WorkflowHandle, name: str) -> None:
+    """Every run of the incident, first to last (a continued incident has several)."""
+    histories, run_id = [], handle.first_execution_run_id or handle.result_run_id
+    while run_id:
+        history = await env.client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        continued = last.workflow_execution_continued_as_new_event_attributes
+        run_id = (
+            continued.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else None
+        )
+    for number, history in enumerate(histories, start=1):
+        suffix = f"-run{number}" if len(histories) > 1 else ""
+        (OUT / f"{name}{suffix}.json").write_text(history.to_json())
+        print(f"saved {name}{suffix}.json ({len(history.events)} events)")
+
+
+async def record() -> None:
+    directory = load_directory(RUNBOOKS_DIR / "directory.yaml")
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=binary("temporal-test-server")
+    )
+    await register_search_attributes(env.client)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), task_queue=f"record-{uuid.uuid4()}")
+        async with build_worker(env.client, settings):
+
+            async def open_(runbook: str | None, severity: str, service: str, **extra):
+                request = IncidentRequest(
+                    title="Recorded incident", severity=severity, service=service, runbook=runbook
+                )
+                data = prepare(request, REGISTRY, directory)
+                data = data.model_copy(update=extra)
+                return await start(env.client, data, settings.task_queue)
+
+            acked = await open_("default", "SEV2", "checkout")
+            await env.sleep(timedelta(minutes=12))
+            await _update(acked, IncidentWorkflow.acknowledge, "bob")
+            await env.sleep(timedelta(minutes=3))
+            await _update(acked, IncidentWorkflow.resolve, "bob")
+            await acked.result()
+            await _save(env, acked, "default_ack_at_tier_two_resolved")
+
+            exhausted = await open_("demo", "SEV3", "checkout")
+            await env.sleep(timedelta(minutes=2))
+            await _update(exhausted, IncidentWorkflow.resolve, "carol")
+            await exhausted.result()
+            await _save(env, exhausted, "demo_exhausted_then_resolved")
+
+            long = await open_(None, "SEV1", "security", history_limit=300)
+            await env.sleep(timedelta(minutes=2))
+            await _update(long, IncidentWorkflow.acknowledge, "heidi")
+            await env.sleep(timedelta(hours=16))
+            latest = env.client.get_workflow_handle(long.id)
+            await _update(latest, IncidentWorkflow.resolve, "heidi")
+            await latest.result()
+            await _save(env, long, "security_breach_continued_as_new")
+
+            alert = await open_("demo", "SEV2", "checkout", opening_ids=True)
+            await env.sleep(timedelta(seconds=5))
+            await _update(alert, IncidentWorkflow.resolve, "alertmanager")
+            await alert.result()
+            await _save(env, alert, "alert_opening_resolved_by_alertmanager")
+    await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record())
