@@ -37,9 +37,11 @@ chromium:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
+# The type checker covers the lower layers (workflows, security, runbooks, activities) so far.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy workflows security runbooks activities
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -86,7 +86,7 @@ def _describe(exc: ValidationError, data: object) -> str:
     for error in exc.errors():
         loc = list(error["loc"])
         where = ".".join(str(part) for part in loc)
-        if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data, dict):
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int) and isinstance(data, dict):
             entries = data.get(loc[0]) or []
             entry = entries[loc[1]] if loc[1] < len(entries) else None
             name = entry.get("id") if isinstance(entry, dict) else None

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from workflows import contract
 from workflows.models import (
@@ -50,10 +50,8 @@ FIRST_ATTEMPT = RetryPolicy(maximum_attempts=1)
 ATTEMPT_TIMEOUT = timedelta(seconds=60)
 PAGE_DELIVERY_BOUND = timedelta(minutes=5)
 OTHER_DELIVERY_BOUND = timedelta(hours=1)
-LEGACY_TIMEOUTS = {
-    "start_to_close_timeout": timedelta(seconds=15),
-    "schedule_to_close_timeout": timedelta(hours=1),
-}
+LEGACY_START_TO_CLOSE = timedelta(seconds=15)
+LEGACY_SCHEDULE_TO_CLOSE = timedelta(hours=1)
 MAX_NOTES_IN_EMAIL = 20
 
 
@@ -152,7 +150,8 @@ class Mailer:
                 note,
                 retry_policy=EMAIL_RETRY,
                 summary=f"email {note.recipient.name} ({what})",
-                **LEGACY_TIMEOUTS,
+                start_to_close_timeout=LEGACY_START_TO_CLOSE,
+                schedule_to_close_timeout=LEGACY_SCHEDULE_TO_CLOSE,
             )
         except ActivityError as err:
             detail = f"email to {note.recipient.name}: {_cause(err)}"
@@ -205,4 +204,5 @@ def _retry_after(err: ActivityError) -> timedelta | None:
 
 
 def _cause(err: ActivityError) -> str:
-    return (err.cause.message if err.cause is not None else str(err))[:300]
+    cause = err.cause
+    return (cause.message if isinstance(cause, FailureError) else str(cause or err))[:300]

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -251,7 +253,7 @@ class IncidentWorkflow:
         """Keep search attributes and the UI's current details in step with the record."""
         record = self._record
         tier = record.tier
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             contract.STATE.value_set(record.state.value),
             contract.TIER.value_set(tier.number if tier else 0),
         ]
