@@ -6,9 +6,15 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+
 from conftest import update
+from escalate.incidents import prepare, start_options
+from runbooks import REGISTRY
+from worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.models import ResponderAction, State
+from workflows.models import IncidentRequest, ResponderAction, State
 
 TEN_SECONDS = timedelta(seconds=10)
 
@@ -78,3 +84,23 @@ async def test_paged_means_delivered(env, incidents, outbox):
     assert "Alice" in paged.detail and "delivered" in paged.detail
     assert [p.delivery for p in view.paged] == ["sent"]
     assert outbox.recipients() == ["alice@example.com"]
+
+
+async def test_an_escalation_that_arrives_with_the_start_is_acted_on(dev_env, settings, directory):
+    """The escalate-now update reaches the incident in its very first task (update-with-start),
+    before the scenario waits on anything: it stands, and tier two is paged at once."""
+    data = prepare(
+        IncidentRequest(title="Disk full", severity="SEV2", service="db", runbook="demo"), REGISTRY, directory
+    )
+    operation = WithStartWorkflowOperation(
+        IncidentWorkflow.run,
+        data,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        **start_options(data, settings.task_queue),
+    )
+    async with build_worker(dev_env.client, settings):
+        view = await dev_env.client.execute_update_with_start_workflow(
+            IncidentWorkflow.escalate, ResponderAction(responder="alice"), start_workflow_operation=operation
+        )
+        assert [p.person for p in view.paged] == ["alice", "bob"]
+        await (await operation.workflow_handle()).terminate("test finished")

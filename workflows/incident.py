@@ -58,6 +58,10 @@ class IncidentWorkflow:
             incident = incident.model_copy(update={"id": opening})
         self._record = IncidentRecord(incident, input.plan)
         self._esc = Escalation(self._record, self._publish)
+        # None until run() starts the scenario (an update may come in the same first task),
+        # and again once the scenario has finished.
+        self._scenario: asyncio.Future | None = None
+        self._begun = False
 
     @workflow.run
     async def run(self, input: IncidentInput) -> IncidentView:
@@ -85,6 +89,7 @@ class IncidentWorkflow:
 
     def _begin(self, input: IncidentInput) -> asyncio.Future | None:
         """Start the runbook's scenario, or on a continued run pick up where it stood."""
+        self._begun = True
         if input.opening_ids:  # the list shows this opening's id, not the workflow's
             workflow.upsert_memo({"incident_id": self._record.incident.id})
         incident, plan = input.incident, input.plan
@@ -152,6 +157,10 @@ class IncidentWorkflow:
         carried.view = self._record.view()
         workflow.continue_as_new(input.model_copy(update={"carried": carried}))
 
+    def _finished(self) -> bool:
+        """The scenario ran and has ended: nothing will act on an escalation request."""
+        return self._begun and self._scenario is None and not self._esc.waiting
+
     # -- updates, signal, query -----------------------------------------------
 
     @workflow.update(name=contract.ACKNOWLEDGE)
@@ -182,7 +191,7 @@ class IncidentWorkflow:
     async def escalate(self, action: ResponderAction) -> IncidentView:
         self._record.add(workflow.now(), "escalation_requested", action.responder, action.note or "")
         self._record.reopen_for_escalation()
-        if self._scenario is None and not self._esc.waiting:
+        if self._finished():
             # The scenario has finished (say, it returned after an acknowledgement):
             # the plan's next tier is paged plainly, whatever runbook this is.
             before = self._record.tier
@@ -200,7 +209,7 @@ class IncidentWorkflow:
     @escalate.validator
     def _validate_escalate(self, action: ResponderAction) -> None:
         _reject_as_application_error(self._record.check_open, action.responder)
-        finished = self._scenario is None and not self._esc.waiting
+        finished = self._finished()
         if self._esc.escalate_requested or (finished and not self._esc.tiers_after_current()):
             raise ApplicationError(
                 "nothing to escalate to: every tier has been paged",
