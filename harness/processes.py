@@ -23,15 +23,29 @@ class DevServer:
         self.process: subprocess.Popen | None = None
         self.address = f"127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        log = (self.data_dir / "temporal.log").open("a")
-        self.process = subprocess.Popen(
-            dev_server_command(self.data_dir, self.port, self.ui_port),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for_port(self.port, timeout=60)
+    def start(self, attempts: int = 3) -> None:
+        """Start it and wait until it listens. A first start that exits at once (a port
+        another process took between ``free_port`` and the bind) is tried on new ports;
+        a restart keeps its ports, as clients already know the address."""
+        first = self.process is None
+        for attempt in range(1, attempts + 1):
+            log = (self.data_dir / "temporal.log").open("a")
+            self.process = subprocess.Popen(
+                dev_server_command(self.data_dir, self.port, self.ui_port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and self.process.poll() is None:
+                if port_in_use(self.port):
+                    return
+                time.sleep(0.2)
+            if self.process.poll() is None or not first or attempt == attempts:
+                break
+            self.port, self.ui_port = free_port(), free_port()
+            self.address = f"127.0.0.1:{self.port}"
+        wait_for_port(self.port, timeout=1)  # raises, naming the port
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
