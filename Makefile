@@ -54,7 +54,7 @@ validate: $(STAMP)
 # Bytecode first, as a production image ships it: the workflow sandbox imports the runbooks
 # afresh for every incident, and without .pyc files (PYTHONDONTWRITEBYTECODE) it compiles them each time.
 bench: $(STAMP)
-	$(BIN)/python -m compileall -q workflows runbooks activities api escalate security cli worker.py
+	$(BIN)/python -m compileall -q workflows runbooks activities api services security cli worker.py
 	$(BIN)/python -m bench.bench $(BENCH_ARGS)
 
 clean:

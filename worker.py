@@ -17,10 +17,10 @@ from temporalio.worker import Worker
 
 from activities.document import Documenter
 from activities.notify import Notifier, sendgrid_client
-from escalate.settings import Settings, get_settings
-from escalate.temporal import connect
-from escalate.validate import validated_directory
 from security.links import LinkSigner
+from services.settings import Settings, get_settings
+from services.temporal import connect
+from services.validate import validated_directory
 from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger("escalate.worker")

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
-from escalate.incidents import dedup_id
-from escalate.settings import Settings
+from services.incidents import dedup_id
+from services.settings import Settings
 from workflows import contract
 from workflows.models import MAX_LABELS, IncidentRequest, Severity, clean_text
 

@@ -23,9 +23,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.limits import client_address, throttle
-from escalate.incidents import RepeatCoalescer
-from escalate.settings import ConfiguredKey, Settings
 from runbooks.directory import Directory
+from services.incidents import RepeatCoalescer
+from services.settings import ConfiguredKey, Settings
 
 log = logging.getLogger("escalate.api")
 _bearer = HTTPBearer(auto_error=False, description="A key from API_KEYS (INTAKE_API_KEYS: webhooks only)")

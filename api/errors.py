@@ -14,7 +14,7 @@ from temporalio.client import RPCError, WorkflowQueryFailedError, WorkflowUpdate
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCStatusCode
 
-from escalate.incidents import RetryLater
+from services.incidents import RetryLater
 
 log = logging.getLogger("escalate.api")
 

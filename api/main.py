@@ -14,9 +14,9 @@ from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
 from api.routes import alertmanager, health, incidents, links, web
 from api.temporal import TemporalConnection
 from api.web_session import Revocations
-from escalate.incidents import RepeatCoalescer
-from escalate.settings import Settings, get_settings
-from escalate.validate import validated_directory
+from services.incidents import RepeatCoalescer
+from services.settings import Settings, get_settings
+from services.validate import validated_directory
 
 _TOKEN_PATH = re.compile(r"/r/[^\s?\"]+")
 

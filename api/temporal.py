@@ -9,8 +9,8 @@ import logging
 from fastapi import HTTPException, status
 from temporalio.client import Client
 
-from escalate.settings import Settings
-from escalate.temporal import connect
+from services.settings import Settings
+from services.temporal import connect
 
 log = logging.getLogger("escalate.api")
 

@@ -37,7 +37,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from api.deps import match_key, record_failure
 from api.limits import client_address, throttle
 from api.pages import SECURITY_HEADERS, render
-from escalate.settings import ConfiguredKey, Settings
+from services.settings import ConfiguredKey, Settings
 
 COOKIE = "escalate_session"
 MAX_AGE = 12 * 3600

@@ -11,8 +11,8 @@ import httpx
 from temporalio.client import Client
 
 from cli.devstack import wait_for_port
-from escalate.servers import free_port
 from harness.processes import DevServer, Process, app_env, escalate
+from services.servers import free_port
 
 KEY = "bench-key"
 # One person per team, so an incident's first page is one email, as the floor's one activity.

@@ -24,8 +24,8 @@ from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 
-from escalate.servers import binary, dev_server_flags
-from escalate.settings import DEV_API_KEY, get_settings
+from services.servers import binary, dev_server_flags
+from services.settings import DEV_API_KEY, get_settings
 
 log = logging.getLogger("escalate.dev")
 

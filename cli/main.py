@@ -14,13 +14,13 @@ import logging
 import os
 import sys
 
-from escalate.settings import get_settings
+from services.settings import get_settings
 
 
 def _validate(_: argparse.Namespace) -> int:
     """Plans first (directory and references), then every scenario on a test server."""
-    from escalate.validate import InvalidRunbooks, scenario_problems, validated_directory
     from runbooks import REGISTRY
+    from services.validate import InvalidRunbooks, scenario_problems, validated_directory
 
     settings = get_settings()
     try:

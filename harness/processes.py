@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from cli.devstack import dev_server_command, port_in_use, wait_for_port
-from escalate.servers import free_port
+from services.servers import free_port
 
 
 class DevServer:

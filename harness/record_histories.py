@@ -20,11 +20,11 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from escalate.incidents import prepare, start
-from escalate.servers import binary, register_search_attributes
-from escalate.settings import RUNBOOKS_DIR, Settings
 from runbooks import REGISTRY
 from runbooks.directory import load_directory
+from services.incidents import prepare, start
+from services.servers import binary, register_search_attributes
+from services.settings import RUNBOOKS_DIR, Settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction

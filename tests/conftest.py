@@ -22,11 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from cli.devstack import wait_for_port
-from escalate.incidents import prepare, start
-from escalate.servers import binary, free_port, register_search_attributes
-from escalate.settings import RUNBOOKS_DIR, Settings
 from runbooks import REGISTRY
 from runbooks.directory import load_directory
+from services.incidents import prepare, start
+from services.servers import binary, free_port, register_search_attributes
+from services.settings import RUNBOOKS_DIR, Settings
 from worker import build_worker
 from workflows.contract import SEARCH_ATTRIBUTES
 from workflows.models import IncidentRequest

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from api.main import create_app
-from escalate.settings import Settings
+from services.settings import Settings
 from worker import build_worker
 
 AUTH = {"Authorization": "Bearer test-key"}

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from api.main import create_app
-from escalate.settings import Settings
+from services.settings import Settings
 from worker import build_worker
 
 KEYS = "ops:ops-secret,noc:noc-secret,plain-secret"

@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from api.limits import FailureThrottle, client_address
 from api.main import create_app
-from escalate.settings import Settings
+from services.settings import Settings
 from worker import build_worker
 
 KEY = {"Authorization": "Bearer right-key"}

@@ -14,8 +14,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import alerts
 from api.main import create_app
 from api.routes import alertmanager
-from escalate.servers import free_port
-from escalate.settings import Settings
+from services.servers import free_port
+from services.settings import Settings
 from workflows.models import IncidentRequest
 
 URL = "/api/integrations/alertmanager"

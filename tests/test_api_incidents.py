@@ -7,8 +7,8 @@ import asyncio
 import httpx
 
 from api.main import create_app
-from escalate.servers import free_port
-from escalate.settings import Settings
+from services.servers import free_port
+from services.settings import Settings
 
 DEMO = {"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout", "runbook": "demo"}
 

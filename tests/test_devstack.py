@@ -19,7 +19,7 @@ import pytest
 
 from cli.devstack import Supervisor, banner, child_environment, port_in_use, wait_for_port
 from conftest import wait_for_file
-from escalate.servers import free_port
+from services.servers import free_port
 
 pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from escalate.settings import RUNBOOKS_DIR
-from escalate.validate import problems
 from runbooks import REGISTRY
 from runbooks.directory import DirectoryError, load_directory
+from services.settings import RUNBOOKS_DIR
+from services.validate import problems
 from workflows.models import Incident
 from workflows.runbook import PlanSpec, Registry, Runbook, TierSpec
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from cli.devstack import wait_for_port
-from escalate.servers import free_port
 from harness.processes import DevServer, Process, app_env, escalate
+from services.servers import free_port
 
 pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
 

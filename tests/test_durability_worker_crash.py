@@ -17,9 +17,9 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from escalate.incidents import prepare, start
 from harness.processes import DevServer, Process, app_env, escalate
 from runbooks import REGISTRY
+from services.incidents import prepare, start
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest
 

@@ -38,8 +38,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.main import create_app
-from escalate.settings import Settings
 from hostile import AUTH, serve
+from services.settings import Settings
 
 pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
 

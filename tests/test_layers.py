@@ -3,7 +3,7 @@ imports one that imports it back, and no product module outgrows 300 lines.
 
 Bottom to top: ``workflows`` (models, rules, the runbook kit and the workflow: no
 I/O) and ``security`` (signed links); ``runbooks`` (authors' code, on the kit);
-``activities`` (side effects); ``escalate`` (settings, the incident service,
+``activities`` (side effects); ``services`` (settings, the incident service,
 validation); ``worker`` and ``api``; ``cli`` (the ``escalate`` command). The test
 and benchmark harness (``harness``, ``bench``, ``tests``) sits outside the product.
 """
@@ -21,10 +21,10 @@ ALLOWED: dict[str, set[str]] = {
     "security": set(),
     "runbooks": {"workflows"},
     "activities": {"workflows", "security"},
-    "escalate": {"workflows", "runbooks", "security"},
-    "worker": {"workflows", "runbooks", "security", "activities", "escalate"},
-    "api": {"workflows", "runbooks", "security", "activities", "escalate"},
-    "cli": {"workflows", "runbooks", "security", "activities", "escalate", "worker", "api"},
+    "services": {"workflows", "runbooks", "security"},
+    "worker": {"workflows", "runbooks", "security", "activities", "services"},
+    "api": {"workflows", "runbooks", "security", "activities", "services"},
+    "cli": {"workflows", "runbooks", "security", "activities", "services", "worker", "api"},
 }
 OUTSIDE = {"harness", "bench", "tests", "conftest"}
 MAX_LINES = 300

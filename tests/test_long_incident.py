@@ -12,8 +12,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from conftest import update
-from escalate.incidents import prepare, start
 from runbooks import REGISTRY
+from services.incidents import prepare, start
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction, TimelineEntry
 from workflows.record import TIMELINE_KEPT

@@ -8,8 +8,8 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from conftest import Outbox
-from escalate.settings import Settings
 from security.links import LinkSigner
+from services.settings import Settings
 from worker import build_activities
 from workflows.models import (
     IncidentView,

@@ -10,8 +10,8 @@ from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
 from conftest import update
-from escalate.incidents import prepare, start_options
 from runbooks import REGISTRY
+from services.incidents import prepare, start_options
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction, State

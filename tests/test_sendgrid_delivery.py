@@ -16,11 +16,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import Notifier, sendgrid_client
-from escalate.incidents import prepare, start
-from escalate.settings import Settings
 from runbooks import REGISTRY
 from security.links import LinkSigner
 from sendgrid_double import HANG, SendGridDouble
+from services.incidents import prepare, start
+from services.settings import Settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, IncidentView, Notification

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import scenario_runbooks
-from escalate.validate import scenario_problems
+from services.validate import scenario_problems
 
 pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
 

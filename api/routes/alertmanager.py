@@ -15,10 +15,10 @@ from api import alerts
 from api.alerts import Alert, AlertmanagerResult, AlertmanagerWebhook, AlertOutcome
 from api.deps import ApiKey, ClientDep, DirectoryDep, SettingsDep
 from api.errors import ERROR_MODEL, INCIDENT_ERRORS
-from escalate.incidents import open_or_repeat, prepare
-from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import Directory
+from services.incidents import open_or_repeat, prepare
+from services.settings import Settings
 from workflows.incident import IncidentWorkflow
 from workflows.models import ResponderAction
 from workflows.record import AlreadyResolved

@@ -14,10 +14,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ApiKey, ClientDep, DirectoryDep, RepeatsDep, SettingsDep
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS, update_failure
-from escalate.incidents import locate, open_or_repeat, prepare, start
-from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import DirectoryError
+from services.incidents import locate, open_or_repeat, prepare, start
+from services.settings import Settings
 from workflows import contract
 from workflows.incident import IncidentWorkflow
 from workflows.models import (

@@ -17,8 +17,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import ClientDep, DirectoryDep
 from api.pages import local_time, render
 from api.routes import incidents as rest
-from escalate.incidents import locate
 from security.links import LinkClaim, LinkError, LinkSigner
+from services.incidents import locate
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentView, Person, ResponderAction
 

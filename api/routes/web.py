@@ -23,9 +23,9 @@ from api.routes import incidents as rest
 from api.routes import outbox, web_incident
 from api.web_session import SessionDep, WebSession, forbidden, nav, redirect
 from api.web_session import router as session_router
-from escalate.incidents import prepare, start
 from runbooks import REGISTRY
 from runbooks.directory import DirectoryError
+from services.incidents import prepare, start
 from workflows.models import SERVICE_PATTERN, IncidentRequest, Severity, State
 
 router = APIRouter(include_in_schema=False)

@@ -20,7 +20,7 @@ from api.deps import ClientDep, DirectoryDep, SettingsDep
 from api.pages import render
 from api.routes import incidents as rest
 from api.web_session import SessionDep, WebSession, forbidden, nav, not_found, redirect
-from escalate.incidents import locate
+from services.incidents import locate
 from workflows.incident import IncidentWorkflow
 from workflows.models import Note, ResponderAction, State
 

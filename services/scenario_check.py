@@ -31,9 +31,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
-from escalate.dry_run import Recorder, quiet_sdk_logs, test_server
-from escalate.incidents import start
 from runbooks.directory import Directory
+from services.dry_run import Recorder, quiet_sdk_logs, test_server
+from services.incidents import start
 from workflows.incident import IncidentWorkflow
 from workflows.models import Incident, IncidentView, ResponderAction, Severity
 from workflows.run_state import IncidentInput

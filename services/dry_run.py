@@ -12,7 +12,7 @@ from temporalio.client import Client, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from escalate.servers import binary, register_search_attributes
+from services.servers import binary, register_search_attributes
 from workflows import contract
 from workflows.models import (
     DocumentRequest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from escalate.settings import Settings
+from services.settings import Settings
 
 
 async def connect(settings: Settings) -> Client:

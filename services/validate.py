@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from escalate.settings import Settings
 from runbooks import REGISTRY
 from runbooks.directory import Directory, DirectoryError, load_directory
+from services.settings import Settings
 from workflows.models import Incident, Severity
 from workflows.runbook import Registry
 from workflows.scenario_registry import SHIPPED
@@ -71,6 +71,6 @@ async def scenario_problems(
     ``progress`` receives one line as each runbook's runs are done.
     """
     # Imported here: the worker needs only the static half, not the test server's client.
-    from escalate import scenario_check
+    from services import scenario_check
 
     return await scenario_check.scenario_problems(directory, module, progress)
