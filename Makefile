@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format validate bench clean chromium
+.PHONY: run test test-fast lint format validate bench clean chromium postgresql
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/escalate dev
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/escalate validate
 	$(BIN)/pytest
@@ -37,11 +37,23 @@ chromium:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
-# The type checker covers the lower layers (workflows, security, runbooks, activities) so far.
+# The store tests run a throwaway server from Debian's PostgreSQL binaries (never a download).
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make: the store tests need Debian's PostgreSQL server (initdb, pg_ctl); as root run:" >&2; \
+	    echo "  apt-get update && apt-get install -y postgresql" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "installing Debian's postgresql for the store tests"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	fi
+
+# The type checker covers the lower layers (workflows, security, runbooks, activities, store) so far.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy workflows security runbooks activities
+	$(BIN)/mypy workflows security runbooks activities store
 
 format: $(STAMP)
 	$(BIN)/ruff format .
