@@ -3,10 +3,13 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md worker.py ./
 COPY workflows workflows
-COPY activities activities
-COPY api api
+COPY security security
 COPY runbooks runbooks
-COPY escalate escalate
+COPY store store
+COPY activities activities
+COPY services services
+COPY api api
+COPY cli cli
 RUN pip install --no-cache-dir . && useradd --system escalate
 USER escalate
 ENV ENVIRONMENT=production

@@ -64,7 +64,8 @@ from temporalio.exceptions import ApplicationError
 from activities.rendering import TEMPLATES
 from security.links import LinkSigner
 from workflows import contract
-from workflows.models import Notification, NotificationKind, NotificationResult
+from workflows.models import Notification, NotificationResult
+from workflows.vocabulary import LINK_ACTIONS, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +143,7 @@ class Notifier:
 
     def _context(self, note: Notification) -> dict[str, Any]:
         incident = note.incident
-        actions = (
-            ("acknowledge", "resolve", "escalate")
-            if note.kind is NotificationKind.PAGE
-            else (("acknowledge", "resolve") if note.kind is NotificationKind.EXHAUSTED else ())
-        )
+        actions = LINK_ACTIONS.get(note.kind, ())
         links = {
             a: f"{self.public_url}/r/{self.signer.sign(incident.id, note.recipient.id, a)}" for a in actions
         }
@@ -154,7 +151,7 @@ class Notifier:
             "note": note,
             "incident": incident,
             "links": links,
-            "notes": [e for e in incident.timeline if e.kind == "note"],
+            "notes": [e for e in incident.timeline if e.kind == EventKind.NOTE],
         }
 
     def _to_outbox(self, note: Notification, payload: dict) -> str:

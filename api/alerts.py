@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
-from services.incidents import dedup_id
+from services.opening import dedup_id
 from services.settings import Settings
 from workflows import contract
 from workflows.models import MAX_LABELS, IncidentRequest, Severity, clean_text
@@ -165,6 +165,6 @@ def labels(alert: Alert) -> dict[str, str]:
 def severity(alert: Alert, settings: Settings) -> Severity:
     value = alert.labels.get(settings.alert_severity_label, "").strip().lower()
     for candidate in (settings.alert_severities.get(value), settings.alert_default_severity.upper()):
-        if candidate in Severity.__members__:
+        if candidate is not None and candidate in Severity.__members__:
             return Severity(candidate)
     return Severity.SEV3

@@ -20,11 +20,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from temporalio.client import Client
 
 from api.limits import client_address, throttle
-from runbooks.directory import Directory
-from services.incidents import RepeatCoalescer
+from services.incidents import IncidentService
 from services.settings import ConfiguredKey, Settings
 
 log = logging.getLogger("escalate.api")
@@ -44,16 +42,8 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_client(request: Request) -> Client:
-    return await request.app.state.temporal.client()
-
-
-def get_directory(request: Request) -> Directory:
-    return request.app.state.directory
-
-
-def get_repeats(request: Request) -> RepeatCoalescer:
-    return request.app.state.repeats
+def get_incidents(request: Request) -> IncidentService:
+    return request.app.state.incidents
 
 
 def match_key(settings: Settings, offered: str) -> ConfiguredKey | None:
@@ -116,7 +106,5 @@ def require_api_key(
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ClientDep = Annotated[Client, Depends(get_client)]
-DirectoryDep = Annotated[Directory, Depends(get_directory)]
-RepeatsDep = Annotated[RepeatCoalescer, Depends(get_repeats)]
+IncidentsDep = Annotated[IncidentService, Depends(get_incidents)]
 ApiKey = Annotated[Caller, Depends(require_api_key)]

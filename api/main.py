@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from api import errors
 from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
 from api.routes import alertmanager, health, incidents, links, web
-from api.temporal import TemporalConnection
 from api.web_session import Revocations
-from services.incidents import RepeatCoalescer
+from runbooks import REGISTRY
+from services.incidents import IncidentService
 from services.settings import Settings, get_settings
+from services.temporal import TemporalConnection
 from services.validate import validated_directory
 
 _TOKEN_PATH = re.compile(r"/r/[^\s?\"]+")
@@ -42,9 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.directory = validated_directory(settings)
-        app.state.temporal = TemporalConnection(settings)
-        app.state.repeats = RepeatCoalescer(settings.task_queue)
+        temporal = TemporalConnection(settings)
+        app.state.incidents = IncidentService(temporal, settings, validated_directory(settings), REGISTRY)
         yield
 
     app = FastAPI(

@@ -235,9 +235,9 @@ async def login(
     wait = throttle(request).retry_after(client)
     if wait is not None:
         error = f"Too many wrong keys from your address. Try again in {wait} seconds."
-        response = _login_page(request, session, next_path, error, status.HTTP_429_TOO_MANY_REQUESTS)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        refused = _login_page(request, session, next_path, error, status.HTTP_429_TOO_MANY_REQUESTS)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     found = match_key(settings, key)
     if found is None:
         record_failure(request, client)

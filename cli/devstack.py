@@ -80,6 +80,7 @@ def child_environment(api_port: int, environ: Mapping[str, str] | None = None) -
 def _parent_death_signal(parent: int) -> None:
     """Runs in the child before exec: SIGTERM it when the supervisor dies (Linux only),
     also if the supervisor died before this could be set up."""
+    assert _LIBC is not None  # only set as preexec_fn on Linux
     _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os.kill(os.getpid(), signal.SIGTERM)

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from runbooks import REGISTRY
 from runbooks.directory import load_directory
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from services.servers import binary, register_search_attributes
 from services.settings import RUNBOOKS_DIR, Settings
 from worker import build_worker

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-ACTIONS = ("acknowledge", "resolve", "escalate")
+from workflows.vocabulary import Action
+
+ACTIONS = tuple(action.value for action in Action)
 
 
 class LinkError(ValueError):
@@ -25,7 +27,7 @@ class LinkError(ValueError):
 class LinkClaim:
     incident: str
     responder: str
-    action: str
+    action: Action
 
 
 class LinkSigner:
@@ -64,5 +66,5 @@ class LinkSigner:
             except BadSignature:
                 continue
             if isinstance(data, dict) and isinstance(data.get("i"), str) and isinstance(data.get("r"), str):
-                return LinkClaim(incident=data["i"], responder=data["r"], action=candidate)
+                return LinkClaim(incident=data["i"], responder=data["r"], action=Action(candidate))
         raise LinkError("this link has expired" if expired else "this link is not valid")

@@ -1,248 +1,295 @@
-"""Opening an incident: the one place that turns a request into a running workflow."""
+"""The incident service: the one way in for the API, the link pages, the web forms and
+the Alertmanager intake.
+
+It makes the only identity check (a responder must be in the directory), talks to
+Temporal, and turns every Temporal failure into a domain error
+(``workflows/errors.py``): no Temporal exception leaves this module.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import secrets
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
-    WithStartWorkflowOperation,
+    WorkflowExecution,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.service import RPCError, RPCStatusCode
 
 from runbooks.directory import Directory
+from services.opening import locate, open_or_repeat, prepare, start
+from services.repeats import RepeatCoalescer
+from services.settings import Settings
+from services.temporal import ClientSource, temporal_calls
 from workflows import contract
-from workflows.incident import IncidentWorkflow
-from workflows.models import Incident, IncidentRequest, IncidentView, State, Trigger
-from workflows.run_state import IncidentInput
+from workflows.errors import (
+    AlreadyResolved,
+    UnknownIncident,
+    UnknownResponder,
+)
+from workflows.models import (
+    IncidentFlag,
+    IncidentRequest,
+    IncidentView,
+    Note,
+    Person,
+    ResponderAction,
+    Severity,
+    State,
+)
 from workflows.runbook import Registry
+from workflows.vocabulary import Action, EventKind
 
-_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: readable over the phone
-
-
-class RetryLater(Exception):
-    """Temporal is reachable but the alert could not be placed yet (the API answers 503)."""
+RPC_TIMEOUT = timedelta(seconds=10)
 
 
-ALERT_RPC_TIMEOUT = timedelta(seconds=30)
-LOOKUP_TIMEOUT = timedelta(seconds=10)
+class IncidentSummary(BaseModel):
+    """One row of the incident list, read from Temporal visibility (no workflow query)."""
+
+    id: str
+    title: str
+    severity: Severity
+    service: str
+    state: State
+    tier: int
+    runbook: str
+    opened_at: datetime
+    flags: list[IncidentFlag] = []
 
 
-def new_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+@dataclass(frozen=True)
+class Opened:
+    """An incident just opened (``created``), or the open one a repeat was counted on."""
+
+    id: str
+    state: State
+    runbook: str
+    created: bool
 
 
-def _derived(prefix: str, key: str) -> str:
-    digest = hashlib.sha256(key.encode()).digest()
-    return prefix + base64.b32encode(digest).decode().lower()[:15]
+class IncidentService:
+    def __init__(
+        self, temporal: ClientSource, settings: Settings, directory: Directory, registry: Registry
+    ) -> None:
+        self._temporal = temporal
+        self.settings = settings
+        self.directory = directory
+        self._registry = registry
+        self._repeats = RepeatCoalescer()
 
+    async def client(self) -> Client:
+        """The connected Temporal client.
 
-def dedup_id(dedup_key: str) -> str:
-    """The base id every alert with this dedup key maps to (each opening adds its own suffix)."""
-    return _derived("d", dedup_key)
+        Raises:
+            Unavailable: Temporal cannot be reached.
+        """
+        return await self._temporal.client()
 
+    async def check_health(self) -> None:
+        """Returns when Temporal answers.
 
-def idempotency_id(key: str) -> str:
-    """The base id of an incident opened with an ``Idempotency-Key`` and no dedup key."""
-    return _derived("k", key)
+        Raises:
+            Unavailable: it does not.
+        """
+        client = await self.client()
+        with temporal_calls():
+            await client.service_client.check_health(timeout=RPC_TIMEOUT)
 
+    # -- who ---------------------------------------------------------------------
 
-def prepare(
-    request: IncidentRequest,
-    registry: Registry,
-    directory: Directory,
-    incident_id: str | None = None,
-    idempotency_key: str | None = None,
-) -> IncidentInput:
-    """Give the incident an id and freeze its plan.
+    def person(self, person_id: str, role: str = "responder") -> Person:
+        """The one identity check: the person, if the directory has them.
 
-    An id derived from a key (dedup key, idempotency key) names a workflow that
-    can be opened again; each opening then gets its own incident id.
+        Raises:
+            UnknownResponder: nobody in the directory has this id.
+        """
+        person = self.directory.person(person_id)
+        if person is None:
+            raise UnknownResponder(f"{role} {person_id!r} is not in the directory")
+        return person
 
-    Raises:
-        LookupError: the request names an unknown runbook.
-        runbooks.directory.DirectoryError: the runbook names someone not in the directory.
-    """
-    if incident_id is None and request.dedup_key:
-        incident_id = dedup_id(request.dedup_key)
-    elif incident_id is None and idempotency_key:
-        incident_id = idempotency_id(idempotency_key)
-    incident = Incident(
-        id=incident_id or new_id(),
-        created_at=datetime.now(UTC),
-        **request.model_dump(exclude={"runbook"}),
-    )
-    return IncidentInput(
-        incident=incident,
-        plan=registry.plan(incident, directory, request.runbook),
-        opening_ids=incident_id is not None,
-    )
+    # -- opening -------------------------------------------------------------------
 
+    async def open(self, request: IncidentRequest, idempotency_key: str | None = None) -> Opened:
+        """Open an incident, or count a repeat on the open one with its dedup key.
 
-async def locate(client: Client, incident_id: str) -> WorkflowHandle:
-    """The handle of one incident, by its id.
+        A retried request with the same ``idempotency_key`` gets the first answer again.
 
-    An id without an opening (``abc``) is the workflow ``incident-abc``'s latest
-    run. An opening's id (``dxyz-1a2b3c4d``) is the run chain that opening
-    started: the workflow's current chain when it is that one (updates are then
-    bound to it by its first run id, so they can never reach a later opening),
-    else the last run of an earlier, finished opening.
+        Raises:
+            UnknownRunbook, UnknownTarget: the plan cannot be made.
+            Unavailable, RetryLater: Temporal cannot take it now.
+        """
+        data = prepare(request, self._registry, self.directory, idempotency_key=idempotency_key)
+        client = await self.client()
+        task_queue = self.settings.task_queue
+        with temporal_calls():
+            if idempotency_key is not None:
+                update_id = "idempotency-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+                view, created = await open_or_repeat(client, data, task_queue, update_id=update_id)
+            elif request.dedup_key is None:
+                await start(client, data, task_queue)
+                return Opened(data.incident.id, State.TRIGGERED, data.plan.runbook, created=True)
+            else:
+                send = lambda data, count: open_or_repeat(client, data, task_queue, count=count)  # noqa: E731
+                view, created = await self._repeats.submit(send, data)
+        return Opened(view.id, view.state, view.runbook, created)
 
-    Raises:
-        RPCError: NOT_FOUND when no such incident exists.
-    """
-    workflow_id = contract.workflow_id(incident_id)
-    base = contract.base_id(incident_id)
-    if base == incident_id:
-        return client.get_workflow_handle(workflow_id)
-    latest = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=LOOKUP_TIMEOUT)
-    first = latest.raw_description.workflow_execution_info.first_run_id or latest.run_id
-    if contract.opening_id(base, first) == incident_id:
-        return client.get_workflow_handle(workflow_id, first_execution_run_id=first)
-    query = f"WorkflowId = '{workflow_id}' AND ExecutionStatus != 'ContinuedAsNew'"
-    async for execution in client.list_workflows(query, rpc_timeout=LOOKUP_TIMEOUT):
-        if (await execution.memo()).get("incident_id") == incident_id:
-            return client.get_workflow_handle(workflow_id, run_id=execution.run_id)
-    raise RPCError(f"no incident {incident_id}", RPCStatusCode.NOT_FOUND, b"")
+    async def open_alert(self, request: IncidentRequest, source: str, key: str) -> tuple[IncidentView, bool]:
+        """Open an integration's incident or count its alert on the open one (once per ``key``)."""
+        data = prepare(request, self._registry, self.directory)
+        client = await self.client()
+        with temporal_calls():
+            return await open_or_repeat(client, data, self.settings.task_queue, source=source, key=key)
 
+    # -- reading -------------------------------------------------------------------
 
-def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
-    """Workflow id, search attributes and UI summary for ``client.start_workflow``."""
-    incident, plan = data.incident, data.plan
-    ladder = " -> ".join(f"{t.name} ({', '.join(p.name for p in t.targets)})" for t in plan.tiers)
-    return {
-        "id": contract.workflow_id(incident.id),
-        "task_queue": task_queue,
-        "search_attributes": TypedSearchAttributes(
-            [
-                SearchAttributePair(contract.SEVERITY, incident.severity.value),
-                SearchAttributePair(contract.SERVICE, incident.service),
-                SearchAttributePair(contract.STATE, State.TRIGGERED.value),
-                SearchAttributePair(contract.TIER, 0),
-                SearchAttributePair(contract.RUNBOOK, plan.runbook),
-            ]
-        ),
-        "memo": {"title": incident.title, "created_at": incident.created_at.isoformat()},
-        "static_summary": f"{incident.severity} {incident.service}: {incident.title}"[:200],
-        "static_details": f"Runbook **{plan.runbook}**, repeat {plan.repeat}\n\n{ladder}",
-    }
+    async def locate(self, incident_id: str) -> WorkflowHandle:
+        """The handle of one incident, by its id (``services.opening.locate``).
 
+        Raises:
+            UnknownIncident: no such incident.
+        """
+        client = await self.client()
+        with temporal_calls():
+            handle = await locate(client, incident_id, RPC_TIMEOUT)
+        if handle is None:
+            raise UnknownIncident("no such incident")
+        return handle
 
-async def start(client: Client, data: IncidentInput, task_queue: str) -> WorkflowHandle:
-    return await client.start_workflow(IncidentWorkflow.run, data, **start_options(data, task_queue))
+    async def read(self, incident_id: str) -> IncidentView:
+        """The incident as its workflow sees it now, with its whole timeline."""
+        handle = await self.locate(incident_id)
+        return await _view(handle)
 
-
-async def open_or_repeat(
-    client: Client,
-    data: IncidentInput,
-    task_queue: str,
-    source: str = "api",
-    update_id: str | None = None,
-    count: int = 1,
-    key: str | None = None,
-) -> tuple[IncidentView, bool]:
-    """Open the incident, or record a repeat on the open one with the same id.
-
-    One round trip (update-with-start, conflict policy *use existing*): Temporal,
-    not a lookup table, decides whether the incident exists. Returns the view and
-    whether this call opened it. When it returns, the workflow has durably
-    accepted the alert. The same ``update_id`` sent again to the same open
-    incident is applied once (an integration re-sending the same alert).
-
-    Temporal answers an update id already used on a run that has since closed
-    with that old result and starts nothing: right for a retried request
-    (``update_id`` from an Idempotency-Key), wrong for an alert re-sent while it
-    still fires after a person resolved its incident. Alerts therefore pass
-    ``key`` instead: the open incident counts each key once, and once it is
-    resolved the same alert opens a new incident.
-    """
-    incident = data.incident
-    trigger = Trigger(
-        title=incident.title,
-        description=incident.description,
-        labels=incident.labels,
-        source=source,
-        count=count,
-        key=key,
-    )
-    for attempt in range(3):
-        operation = WithStartWorkflowOperation(
-            IncidentWorkflow.run,
-            data,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            **start_options(data, task_queue),
+    async def list(
+        self,
+        state: State | None = None,
+        severity: Severity | None = None,
+        service: str | None = None,
+        responder: str | None = None,
+        flag: IncidentFlag | None = None,
+        limit: int = 50,
+    ) -> list[IncidentSummary]:
+        """Incidents, newest first, from Temporal visibility. ``service`` and ``responder``
+        must have matched the slug pattern: nothing can escape the query's quotes."""
+        # A long incident continues as new: only the last run of each stands for it.
+        clauses = [f"WorkflowType = '{contract.WORKFLOW_NAME}'", "ExecutionStatus != 'ContinuedAsNew'"]
+        filters = (
+            (contract.STATE, state),
+            (contract.SEVERITY, severity),
+            (contract.SERVICE, service),
+            (contract.RESPONDERS, responder),
+            (contract.FLAGS, flag),
         )
+        clauses += [f"{key.name} = '{value}'" for key, value in filters if value is not None]
+        client = await self.client()
+        rows = []
+        with temporal_calls():
+            query = " AND ".join(clauses)
+            async for execution in client.list_workflows(query, limit=limit, rpc_timeout=RPC_TIMEOUT):
+                rows.append(await _summary(execution))
+        return rows
+
+    def links(self, incident_id: str) -> dict[str, str]:
+        """Where the incident is read: the API and the Temporal UI."""
+        settings = self.settings
+        return {
+            "url": f"{settings.public_url}/api/incidents/{incident_id}",
+            "temporal_ui_url": f"{settings.temporal_ui_url}/namespaces/"
+            f"{settings.temporal_namespace}/workflows/{contract.workflow_id(incident_id)}",
+        }
+
+    # -- acting --------------------------------------------------------------------
+
+    async def act(
+        self, incident_id: str, action: Action, body: ResponderAction, update_id: str | None = None
+    ) -> IncidentView:
+        """Acknowledge, resolve or escalate as a person of the directory; the new view.
+
+        Raises:
+            UnknownResponder, UnknownIncident, ActionRejected (AlreadyResolved...), Unavailable.
+        """
+        person = self.person(body.responder)
+        handle = await self.locate(incident_id)
+        signed = body.model_copy(update={"name": person.name})
+        return await _update(handle, action, signed, update_id)
+
+    async def resolve_alert(self, base_id: str, body: ResponderAction, update_id: str) -> IncidentView | None:
+        """An integration resolves the open incident of its key; None when none is open."""
+        handle = (await self.client()).get_workflow_handle(contract.workflow_id(base_id))
         try:
-            view = await client.execute_update_with_start_workflow(
-                IncidentWorkflow.trigger,
-                trigger,
-                start_workflow_operation=operation,
-                id=update_id,
-                rpc_timeout=ALERT_RPC_TIMEOUT,
-            )
-        except WorkflowUpdateFailedError:
-            # The open incident is resolved but its run has not closed yet: the
-            # next attempt finds it closed and opens a new incident.
-            await asyncio.sleep(0.2 * (attempt + 1))
-            continue
-        return view, view.repeats == count - 1  # every alert counted was ours: we opened it
-    raise RetryLater(f"incident {incident.id} is closing and kept refusing the alert; retry shortly")
+            return await _execute(handle, Action.RESOLVE, body, update_id)
+        except (UnknownIncident, AlreadyResolved):  # none, or its run has ended, or it is closing
+            return None
+
+    async def note(self, incident_id: str, note: Note) -> IncidentView:
+        """Add a note to the timeline; returns the view once the note shows on it."""
+        self.person(note.author, role="author")
+        handle = await self.locate(incident_id)
+        before = _count(await _view(handle), note)
+        with temporal_calls():
+            await handle.signal(contract.ADD_NOTE, note, rpc_timeout=RPC_TIMEOUT)
+        # A signal is applied by the next workflow task: read until the note shows.
+        for _ in range(50):
+            view = await _view(handle)
+            if _count(view, note) > before:
+                break
+            await asyncio.sleep(0.1)
+        return view
 
 
-@dataclass
-class _Batch:
-    data: IncidentInput
-    count: int = 0
-    created: bool = False
-    result: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+async def _view(handle: WorkflowHandle) -> IncidentView:
+    with temporal_calls():
+        return await handle.query(contract.GET_INCIDENT, result_type=IncidentView, rpc_timeout=RPC_TIMEOUT)
 
 
-class RepeatCoalescer:
-    """Coalesces repeats of one dedup key during an alert storm.
+async def _update(
+    handle: WorkflowHandle, action: Action, body: ResponderAction, update_id: str | None
+) -> IncidentView:
+    try:
+        return await _execute(handle, action, body, update_id)
+    except UnknownIncident:
+        # A resolved incident's workflow has completed: updates find no running
+        # execution. Tell the caller why, rather than "not found".
+        view = await _view(handle)
+        raise AlreadyResolved(f"incident already resolved by {view.resolved_by}") from None
 
-    One update per dedup key is in flight at a time; alerts that arrive while it
-    is in flight ride together in the next one, which counts them all. Each
-    caller is answered once the update that carries its alert has been durably
-    accepted by the workflow, so nothing is acknowledged early and nothing is lost.
-    """
 
-    def __init__(self, task_queue: str) -> None:
-        self._task_queue = task_queue
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, _Batch] = {}
+async def _execute(
+    handle: WorkflowHandle, action: Action, body: ResponderAction, update_id: str | None
+) -> IncidentView:
+    with temporal_calls():
+        return await handle.execute_update(
+            action.value, body, id=update_id, result_type=IncidentView, rpc_timeout=RPC_TIMEOUT
+        )
 
-    async def submit(self, client: Client, data: IncidentInput) -> tuple[IncidentView, bool]:
-        """Open the incident or count a repeat; True when this very alert opened it."""
-        key = data.incident.id
-        batch = self._waiting.get(key)
-        if batch is None:
-            batch = self._waiting[key] = _Batch(data=data)
-            asyncio.ensure_future(self._flush(client, key, batch))
-        batch.data = data  # the latest details win
-        batch.count += 1
-        position = batch.count
-        view = await asyncio.shield(batch.result)
-        return view, batch.created and position == 1
 
-    async def _flush(self, client: Client, key: str, batch: _Batch) -> None:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            self._waiting.pop(key, None)  # alerts from now on form the next batch
-            try:
-                view, batch.created = await open_or_repeat(
-                    client, batch.data, self._task_queue, count=batch.count
-                )
-                batch.result.set_result(view)
-            except Exception as exc:  # every caller of the batch gets the failure
-                batch.result.set_exception(exc)
-        if key not in self._waiting:
-            self._locks.pop(key, None)
+async def _summary(execution: WorkflowExecution) -> IncidentSummary:
+    attributes = execution.typed_search_attributes
+    memo = await execution.memo()
+    return IncidentSummary(
+        id=memo.get("incident_id") or execution.id.removeprefix("incident-"),
+        title=memo.get("title", ""),
+        severity=Severity(attributes.get(contract.SEVERITY) or Severity.SEV4),
+        service=attributes.get(contract.SERVICE) or "",
+        state=State(attributes.get(contract.STATE) or State.TRIGGERED),
+        tier=attributes.get(contract.TIER) or 0,
+        runbook=attributes.get(contract.RUNBOOK) or "",
+        opened_at=execution.start_time,
+        flags=[IncidentFlag(f) for f in attributes.get(contract.FLAGS) or []],
+    )
+
+
+def _count(view: IncidentView, note: Note) -> int:
+    return sum(
+        e.kind == EventKind.NOTE and e.actor == note.author and e.detail == note.text for e in view.timeline
+    )
+
+
+def acted_at(view: IncidentView, action: Action) -> datetime | None:
+    """When ``action`` last took effect on the incident (for "Acknowledged by … at …")."""
+    return next((e.at for e in reversed(view.timeline) if e.kind == action.event), None)

@@ -33,7 +33,7 @@ from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from runbooks.directory import Directory
 from services.dry_run import Recorder, quiet_sdk_logs, test_server
-from services.incidents import start
+from services.opening import start
 from workflows.incident import IncidentWorkflow
 from workflows.models import Incident, IncidentView, ResponderAction, Severity
 from workflows.run_state import IncidentInput

@@ -24,12 +24,15 @@ from api.main import create_app
 from cli.devstack import wait_for_port
 from runbooks import REGISTRY
 from runbooks.directory import load_directory
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from services.servers import binary, free_port, register_search_attributes
 from services.settings import RUNBOOKS_DIR, Settings
 from worker import build_worker
 from workflows.contract import SEARCH_ATTRIBUTES
 from workflows.models import IncidentRequest
+
+# The throwaway PostgreSQL server and the per-test databases of the store tests.
+pytest_plugins = ["postgres"]
 
 
 @asynccontextmanager

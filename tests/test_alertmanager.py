@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import alerts
 from api.main import create_app
 from api.routes import alertmanager
+from services import incidents as service
 from services.servers import free_port
 from services.settings import Settings
 from workflows.models import IncidentRequest
@@ -191,7 +192,7 @@ async def test_post_when_temporal_unreachable_is_503_with_message(tmp_path):
 
 async def test_post_group_with_alert_lost_midway_is_503_and_resend_is_safe(api, monkeypatch):
     lost, kept = alert(), alert()
-    real = alertmanager.open_or_repeat
+    real = service.open_or_repeat
     to_lose = [f"alertmanager:{lost['fingerprint']}"]  # lost once, on the first send
 
     async def flaky(client, data, *args, **kwargs):
@@ -200,7 +201,7 @@ async def test_post_group_with_alert_lost_midway_is_503_and_resend_is_safe(api, 
             raise RPCError("connection reset", RPCStatusCode.UNAVAILABLE, b"")
         return await real(client, data, *args, **kwargs)
 
-    monkeypatch.setattr(alertmanager, "open_or_repeat", flaky)
+    monkeypatch.setattr(service, "open_or_repeat", flaky)
     failed = await api.post(URL, json=group(lost, kept))
     assert failed.status_code == 503 and "1 of 2 alerts not accepted" in failed.json()["detail"]
     answer = await send(api, group(lost, kept))
@@ -213,7 +214,7 @@ async def test_post_alert_not_confirmed_in_time_is_503(api, monkeypatch):
         await asyncio.sleep(60)  # as if no worker were polling the task queue
 
     monkeypatch.setattr(alertmanager, "ALERT_DEADLINE", 0.2)
-    monkeypatch.setattr(alertmanager, "open_or_repeat", stuck)
+    monkeypatch.setattr(service, "open_or_repeat", stuck)
     response = await api.post(URL, json=group(alert()))
     assert response.status_code == 503 and "did not confirm in time" in response.json()["detail"]
 

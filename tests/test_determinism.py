@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 import scenario_runbooks
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, TimelineEntry

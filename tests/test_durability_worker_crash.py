@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from harness.processes import DevServer, Process, app_env, escalate
 from runbooks import REGISTRY
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest
 

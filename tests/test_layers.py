@@ -1,11 +1,12 @@
 """The house rules, read from the code itself: every import runs downward, no package
 imports one that imports it back, and no product module outgrows 300 lines.
 
-Bottom to top: ``workflows`` (models, rules, the runbook kit and the workflow: no
-I/O) and ``security`` (signed links); ``runbooks`` (authors' code, on the kit);
-``activities`` (side effects); ``services`` (settings, the incident service,
-validation); ``worker`` and ``api``; ``cli`` (the ``escalate`` command). The test
-and benchmark harness (``harness``, ``bench``, ``tests``) sits outside the product.
+Bottom to top: ``workflows`` (the vocabulary, models, domain errors, lifecycle rules,
+the runbook kit and the workflow: no I/O); ``security`` (signed links) and
+``runbooks`` (authors' code, on the kit); ``store`` (the database); ``activities``
+(side effects); ``services`` (settings, the incident service, validation); ``worker``
+and ``api``; ``cli`` (the ``escalate`` command). The test and benchmark harness
+(``harness``, ``bench``, ``tests``) sits outside the product.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED: dict[str, set[str]] = {
     "workflows": set(),
-    "security": set(),
+    "security": {"workflows"},
     "runbooks": {"workflows"},
-    "activities": {"workflows", "security"},
-    "services": {"workflows", "runbooks", "security"},
-    "worker": {"workflows", "runbooks", "security", "activities", "services"},
-    "api": {"workflows", "runbooks", "security", "activities", "services"},
-    "cli": {"workflows", "runbooks", "security", "activities", "services", "worker", "api"},
+    "store": {"workflows", "runbooks"},
+    "activities": {"workflows", "security", "store"},
+    "services": {"workflows", "runbooks", "security", "store"},
+    "worker": {"workflows", "runbooks", "security", "store", "activities", "services"},
+    "api": {"workflows", "runbooks", "security", "store", "activities", "services"},
+    "cli": {"workflows", "runbooks", "security", "store", "activities", "services", "worker", "api"},
 }
 OUTSIDE = {"harness", "bench", "tests", "conftest"}
 MAX_LINES = 300
@@ -83,6 +85,16 @@ def test_no_module_is_over_300_lines(package: str, path: Path) -> None:
 def test_the_rules_see_every_product_package() -> None:
     declared = {name.split(".")[0] for name in _setuptools_packages()} | {"worker"}
     assert declared == set(ALLOWED)
+
+
+def test_the_image_ships_every_product_package() -> None:
+    copied = {
+        line.split()[1].rstrip("/")
+        for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if line.startswith("COPY ")
+    }
+    missing = {name.split(".")[0] for name in _setuptools_packages()} - copied
+    assert not missing, f"the Dockerfile does not copy {sorted(missing)}"
 
 
 def _setuptools_packages() -> list[str]:

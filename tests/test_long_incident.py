@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 
 from conftest import update
 from runbooks import REGISTRY
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction, TimelineEntry
 from workflows.record import TIMELINE_KEPT

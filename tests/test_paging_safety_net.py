@@ -11,7 +11,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from conftest import update
 from runbooks import REGISTRY
-from services.incidents import prepare, start_options
+from services.opening import prepare, start_options
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction, State

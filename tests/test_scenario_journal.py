@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 import journal_runbooks
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest

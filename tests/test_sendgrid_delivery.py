@@ -19,7 +19,7 @@ from activities.notify import Notifier, sendgrid_client
 from runbooks import REGISTRY
 from security.links import LinkSigner
 from sendgrid_double import HANG, SendGridDouble
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from services.settings import Settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow

@@ -25,7 +25,7 @@ from activities.notify import Notifier, sendgrid_client
 from runbooks import REGISTRY
 from security.links import LinkSigner
 from sendgrid_double import HANG, Answer, SendGridDouble
-from services.incidents import prepare, start
+from services.opening import prepare, start
 from services.settings import Settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow

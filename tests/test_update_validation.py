@@ -1,5 +1,5 @@
-"""Responders' actions are checked before they are accepted: an unknown responder, a
-second acknowledgement or any action on a resolved incident is refused with a message
+"""Responders' actions are checked before they are accepted: an unknown responder (by
+the incident service), a second acknowledgement or any action on a resolved incident is refused with a message
 that says why, and changes nothing. Escalate-now pages the next tier at once, and a
 note added to the incident travels in the next tier's email."""
 
@@ -9,8 +9,13 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from conftest import update
+from runbooks import REGISTRY
+from services.incidents import IncidentService
+from services.temporal import ConnectedClient
+from workflows.errors import AlreadyAcknowledged, AlreadyResolved, UnknownResponder, decode
 from workflows.incident import IncidentWorkflow
 from workflows.models import Note, ResponderAction, State
+from workflows.vocabulary import Action
 
 
 async def rejected(handle, method, responder: str):
@@ -25,14 +30,15 @@ def message_to(outbox, email: str) -> dict:
     return {part["type"]: part["value"] for part in message["content"]}
 
 
-async def test_reject_acknowledgement_from_unknown_responder(env, incidents):
+async def test_reject_acknowledgement_from_unknown_responder(env, incidents, settings, directory):
     handle = await incidents.open(runbook="demo")
     await env.sleep(timedelta(seconds=2))
     before = await handle.query(IncidentWorkflow.incident)
 
-    cause = await rejected(handle, IncidentWorkflow.acknowledge, "mallory")
-    assert cause.type == "UnknownResponder"
-    assert "'mallory'" in cause.message
+    # The incident service makes the one identity check, before anything reaches Temporal.
+    service = IncidentService(ConnectedClient(env.client), settings, directory, REGISTRY)
+    with pytest.raises(UnknownResponder, match="responder 'mallory' is not in the directory"):
+        await service.act(before.id, Action.ACKNOWLEDGE, ResponderAction(responder="mallory"))
 
     after = await handle.query(IncidentWorkflow.incident)
     assert after.state == State.TRIGGERED and after.acknowledged_by is None
@@ -46,8 +52,9 @@ async def test_reject_second_acknowledgement(env, incidents):
     before = await handle.query(IncidentWorkflow.incident)
 
     cause = await rejected(handle, IncidentWorkflow.acknowledge, "alice")
-    assert cause.type == "ActionRejected"
+    assert cause.type == "already-acknowledged"
     assert cause.message == "incident already acknowledged by bob"
+    assert isinstance(decode(cause), AlreadyAcknowledged)
     after = await handle.query(IncidentWorkflow.incident)
     assert after.acknowledged_by == "bob" and after.timeline == before.timeline
 
@@ -66,11 +73,11 @@ async def test_reject_acknowledge_and_resolve_when_already_resolved(env, inciden
     before = await handle.query(IncidentWorkflow.incident)
 
     ack = await rejected(handle, IncidentWorkflow.acknowledge, "alice")
-    assert (ack.type, ack.message) == ("ActionRejected", "incident already resolved by bob")
+    assert (ack.type, ack.message) == ("already-resolved", "incident already resolved by bob")
     again = await rejected(handle, IncidentWorkflow.resolve, "alice")
-    assert (again.type, again.message) == ("ActionRejected", "incident already resolved by bob")
+    assert (again.type, again.message) == ("already-resolved", "incident already resolved by bob")
     # The intake (a resolved alert arriving late) recognises it by code, not by its words.
-    assert ack.details == again.details == ("already-resolved",)
+    assert isinstance(decode(ack), AlreadyResolved) and isinstance(decode(again), AlreadyResolved)
 
     blocker.rmdir()
     view = await handle.result()

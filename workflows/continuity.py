@@ -211,7 +211,7 @@ class Continuity:
 
     def resume(
         self, carried: Carried, run: Callable[[Any], Coroutine[Any, Any, None]] | None
-    ) -> asyncio.Future | None:
+    ) -> asyncio.Future[Any] | None:
         """Take over the record and loops a previous run carried; replay the scenario from
         its journal when it had one. (``Escalation.resume`` also resumes a plain ladder.)"""
         self._record.restore(carried.view, carried.triggers)
@@ -231,7 +231,7 @@ class Continuity:
         self.mail.stand_down(
             NotificationKind.RESOLVED,
             [p for p in self._people_told() if p.id != self._record.resolved_by],
-            f"Resolved by {self._name(self._record.resolved_by)}: you can stand down.",
+            f"Resolved by {self._record.name(self._record.resolved_by)}: you can stand down.",
         )
         await self.mail.close()
 
@@ -241,16 +241,12 @@ class Continuity:
         self.mail.stand_down(
             NotificationKind.ACKNOWLEDGED,
             [p for p in self._record.people_paged() if p.id != who],
-            f"Acknowledged by {self._name(who)}: you can stand down.",
+            f"Acknowledged by {self._record.name(who)}: you can stand down.",
         )
 
     def _people_told(self) -> list[Person]:
         people = {p.id: p for p in [*self._record.people_paged(), *self._record.plan.stakeholders]}
         return list(people.values())
-
-    def _name(self, person_id: str | None) -> str:
-        person = self._record.plan.responders.get(person_id or "")
-        return person.name if person else (person_id or "someone")
 
 
 def _method_name(handle: object, action: Callable[..., object]) -> str:

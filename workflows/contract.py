@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
+from workflows.vocabulary import Action
+
 WORKFLOW_NAME = "IncidentWorkflow"
 DEFAULT_TASK_QUEUE = "escalation"
 
@@ -17,9 +19,9 @@ SEND_EMAIL = "send_email"
 DOCUMENT_INCIDENT = "document_incident"
 
 # Update, signal and query names, used by the API and the CLI.
-ACKNOWLEDGE = "acknowledge"
-RESOLVE = "resolve"
-ESCALATE = "escalate"
+ACKNOWLEDGE = Action.ACKNOWLEDGE.value
+RESOLVE = Action.RESOLVE.value
+ESCALATE = Action.ESCALATE.value
 ADD_NOTE = "add_note"
 TRIGGER = "trigger"
 GET_INCIDENT = "incident"

@@ -32,6 +32,7 @@ from workflows.models import (
     TierRef,
 )
 from workflows.record import IncidentRecord
+from workflows.vocabulary import Actor, EventKind
 
 # Workflows started before delivery states existed keep the single activity call
 # they were recorded with (replay); new ones take the two-step path below.
@@ -104,7 +105,7 @@ class Mailer:
         for person in people:
             self.send(kind, person, None, message)
         names = ", ".join(p.name for p in people)
-        self._record.add(workflow.now(), "stood_down", "runbook", f"{message} -> {names}")
+        self._record.add(workflow.now(), EventKind.STOOD_DOWN, Actor.RUNBOOK, f"{message} -> {names}")
 
     async def _deliver(self, note: Notification, page: Page | None) -> None:
         who, bound = note.recipient.name, self._bound(note)
@@ -115,7 +116,7 @@ class Mailer:
             if _final(first):
                 return self._failed(note, page, _cause(first))
             self._state(page, Delivery.RETRYING)
-            self._record.add(workflow.now(), "page_retrying", "email", f"{who}: {_cause(first)}")
+            self._record.add(workflow.now(), EventKind.PAGE_RETRYING, Actor.EMAIL, f"{who}: {_cause(first)}")
             self._on_change()
             asked = _retry_after(first)  # the provider said when to come back (429 Retry-After)
             if asked is not None:
@@ -126,7 +127,9 @@ class Mailer:
                 return self._failed(note, page, _cause(err))
         self._state(page, Delivery.SENT)
         if page is not None:
-            self._record.add(workflow.now(), "paged", "runbook", f"{who} (tier {page.tier}): email delivered")
+            self._record.add(
+                workflow.now(), EventKind.PAGED, Actor.RUNBOOK, f"{who} (tier {page.tier}): email delivered"
+            )
             self._on_change()
 
     async def _attempt(
@@ -155,12 +158,12 @@ class Mailer:
             )
         except ActivityError as err:
             detail = f"email to {note.recipient.name}: {_cause(err)}"
-            self._record.add(workflow.now(), "notification_failed", "email", detail)
+            self._record.add(workflow.now(), EventKind.NOTIFICATION_FAILED, Actor.EMAIL, detail)
 
     def _failed(self, note: Notification, page: Page | None, cause: str) -> None:
         self._state(page, Delivery.FAILED)
-        kind = "page_failed" if page is not None else "notification_failed"
-        self._record.add(workflow.now(), kind, "email", f"email to {note.recipient.name}: {cause}")
+        kind = EventKind.PAGE_FAILED if page is not None else EventKind.NOTIFICATION_FAILED
+        self._record.add(workflow.now(), kind, Actor.EMAIL, f"email to {note.recipient.name}: {cause}")
         self._record.flags.add(IncidentFlag.UNDELIVERABLE)
         workflow.logger.warning(
             "incident %s: %s to %s failed: %s", note.incident.id, kind, note.recipient.id, cause

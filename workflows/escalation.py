@@ -28,6 +28,7 @@ from workflows.models import (
     Tier,
 )
 from workflows.run_state import Carried, LadderPosition
+from workflows.vocabulary import Actor, EventKind
 
 
 class Escalation(Continuity):
@@ -50,7 +51,7 @@ class Escalation(Continuity):
         """The planned tier called ``name``."""
         return self.plan.tier(name)
 
-    def record(self, kind: str, detail: str = "", actor: str = "runbook") -> None:
+    def record(self, kind: str, detail: str = "", actor: str = Actor.RUNBOOK) -> None:
         """Write an entry on the incident's timeline."""
         if not self._instant():
             self._record.add(workflow.now(), kind, actor, detail)
@@ -73,8 +74,8 @@ class Escalation(Continuity):
             for person in tier.targets:
                 page = self._record.mark_paged(person, tier, now, Delivery.SENDING if tracked else None)
                 pages.append(page)
-                kind = "paging" if tracked else "paged"
-                self._record.add(now, kind, "runbook", f"{person.name} (tier {tier.number}: {tier.name})")
+                kind = EventKind.PAGING if tracked else EventKind.PAGED
+                self._record.add(now, kind, Actor.RUNBOOK, f"{person.name} (tier {tier.number}: {tier.name})")
                 self.mail.send(NotificationKind.PAGE, person, tier, page=page)
         self._on_change()
         return pages
@@ -90,8 +91,8 @@ class Escalation(Continuity):
         for person in people:
             self.mail.send(kind, person, None, message)
         names = ", ".join(p.name for p in people) or "nobody (none planned)"
-        what = kind.value if kind != NotificationKind.STAKEHOLDER else "stakeholder_update"
-        self._record.add(workflow.now(), what, "runbook", f"{message} -> {names}")
+        what = kind.value if kind != NotificationKind.STAKEHOLDER else EventKind.STAKEHOLDER_UPDATE
+        self._record.add(workflow.now(), what, Actor.RUNBOOK, f"{message} -> {names}")
 
     async def notify_stakeholders(self, message: str | None = None) -> None:
         """Send the planned stakeholders a status update."""
@@ -185,10 +186,10 @@ class Escalation(Continuity):
                     return True
                 self._take_escalate_request()
             elif outcome == "undeliverable" and index + 1 < len(steps):
-                self.record("escalated", f"nobody in tier {tier.number} ({tier.name}) could be paged")
+                self.record(EventKind.ESCALATED, f"nobody in tier {tier.number} ({tier.name}) could be paged")
             elif outcome == "timeout" and index + 1 < len(steps):
                 self.record(
-                    "escalated",
+                    EventKind.ESCALATED,
                     f"no acknowledgement from tier {tier.number} "
                     f"({tier.name}) within {_human(tier.ack_timeout)}",
                 )
@@ -209,7 +210,7 @@ class Escalation(Continuity):
 
     def resume(
         self, carried: Carried, run: Callable[[Any], Coroutine[Any, Any, None]] | None
-    ) -> asyncio.Future | None:
+    ) -> asyncio.Future[Any] | None:
         """Pick up where the previous run stopped: the scenario replayed from its journal,
         and a plain ladder (outside the scenario, or carried the older way) where it held."""
         replay = super().resume(carried, run)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import contract
+    from workflows.errors import AlreadyResolved, DomainError, NothingToEscalate, rejected
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
     from workflows.models import (
@@ -30,9 +31,10 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         Trigger,
     )
-    from workflows.record import ActionRejected, AlreadyResolved, IncidentRecord
+    from workflows.record import IncidentRecord
     from workflows.run_state import IncidentInput
     from workflows.scenario_registry import ScenarioRegistry
+    from workflows.vocabulary import Action, Actor, EventKind
 
 # Runbooks are NOT passed through: ScenarioRegistry imports them here, inside the
 # sandbox, afresh for every incident, so a scenario that reads the clock, draws random
@@ -60,7 +62,7 @@ class IncidentWorkflow:
         self._esc = Escalation(self._record, self._publish)
         # None until run() starts the scenario (an update may come in the same first task),
         # and again once the scenario has finished.
-        self._scenario: asyncio.Future | None = None
+        self._scenario: asyncio.Future[Any] | None = None
         self._begun = False
 
     @workflow.run
@@ -87,7 +89,7 @@ class IncidentWorkflow:
         await self._document(final=True)
         return self._record.view()
 
-    def _begin(self, input: IncidentInput) -> asyncio.Future | None:
+    def _begin(self, input: IncidentInput) -> asyncio.Future[Any] | None:
         """Start the runbook's scenario, or on a continued run pick up where it stood."""
         self._begun = True
         if input.opening_ids:  # the list shows this opening's id, not the workflow's
@@ -96,7 +98,7 @@ class IncidentWorkflow:
         if input.carried is None:
             self._record.add(
                 workflow.now(),
-                "triggered",
+                EventKind.TRIGGERED,
                 "api",
                 f"{incident.severity} on {incident.service}, runbook {plan.runbook}",
             )
@@ -110,8 +112,8 @@ class IncidentWorkflow:
         return scenario
 
     def _runbook_failed(
-        self, error: BaseException, held: asyncio.Future | None = None
-    ) -> asyncio.Future | None:
+        self, error: BaseException, held: asyncio.Future[Any] | None = None
+    ) -> asyncio.Future[Any] | None:
         """A mistake in the runbook's scenario must not stop the paging: say so on the
         timeline, flag the incident and log it, then walk the frozen plan plainly (or keep
         to the plain ladder a previous run was holding in)."""
@@ -120,7 +122,7 @@ class IncidentWorkflow:
         workflow.logger.error(
             "incident %s: runbook %s failed: %s", self._record.incident.id, self._record.plan.runbook, detail
         )
-        self._record.add(workflow.now(), "runbook_failed", "runbook", detail[:1000])
+        self._record.add(workflow.now(), EventKind.RUNBOOK_FAILED, Actor.RUNBOOK, detail[:1000])
         self._record.flags.add(IncidentFlag.RUNBOOK_FAILED)
         self._publish()
         return held if held is not None else self._esc.continue_plan()
@@ -134,7 +136,7 @@ class IncidentWorkflow:
             or self._should_continue(input, scenario)
         )
 
-    def _should_continue(self, input: IncidentInput, scenario: asyncio.Future | None) -> bool:
+    def _should_continue(self, input: IncidentInput, scenario: asyncio.Future[Any] | None) -> bool:
         info = workflow.info()
         long = info.is_continue_as_new_suggested() or (
             info.get_current_history_length() >= (input.history_limit or HISTORY_LIMIT)
@@ -146,8 +148,8 @@ class IncidentWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._record.add(
             workflow.now(),
-            "continued",
-            "runbook",
+            EventKind.CONTINUED,
+            Actor.RUNBOOK,
             f"history at {workflow.info().get_current_history_length()} events; continuing in a new run",
         )
         if workflow.patched(ARCHIVE_PATCH):
@@ -157,14 +159,20 @@ class IncidentWorkflow:
         carried.view = self._record.view()
         workflow.continue_as_new(input.model_copy(update={"carried": carried}))
 
+    def _named(self, action: ResponderAction) -> None:
+        """Remember the actor's name, as the incident service sent it (for later emails)."""
+        if action.name:
+            self._record.names[action.responder] = action.name
+
     def _finished(self) -> bool:
         """The scenario ran and has ended: nothing will act on an escalation request."""
         return self._begun and self._scenario is None and not self._esc.waiting
 
     # -- updates, signal, query -----------------------------------------------
 
-    @workflow.update(name=contract.ACKNOWLEDGE)
+    @workflow.update(name=Action.ACKNOWLEDGE.value)
     async def acknowledge(self, action: ResponderAction) -> IncidentView:
+        self._named(action)
         self._record.acknowledge(action.responder, workflow.now(), action.note)
         self._esc.acknowledged()
         self._publish()
@@ -175,21 +183,23 @@ class IncidentWorkflow:
 
     @acknowledge.validator
     def _validate_acknowledge(self, action: ResponderAction) -> None:
-        _reject_as_application_error(self._record.check_acknowledge, action.responder)
+        _check(self._record.check_acknowledge)
 
-    @workflow.update(name=contract.RESOLVE)
+    @workflow.update(name=Action.RESOLVE.value)
     async def resolve(self, action: ResponderAction) -> IncidentView:
+        self._named(action)
         self._record.resolve(action.responder, workflow.now(), action.note)
         self._publish()
         return self._record.view()
 
     @resolve.validator
     def _validate_resolve(self, action: ResponderAction) -> None:
-        _reject_as_application_error(self._record.check_open, action.responder)
+        _check(self._record.check_open)
 
-    @workflow.update(name=contract.ESCALATE)
+    @workflow.update(name=Action.ESCALATE.value)
     async def escalate(self, action: ResponderAction) -> IncidentView:
-        self._record.add(workflow.now(), "escalation_requested", action.responder, action.note or "")
+        self._named(action)
+        self._record.add(workflow.now(), EventKind.ESCALATION_REQUESTED, action.responder, action.note or "")
         self._record.reopen_for_escalation()
         if self._finished():
             # The scenario has finished (say, it returned after an acknowledgement):
@@ -208,14 +218,10 @@ class IncidentWorkflow:
 
     @escalate.validator
     def _validate_escalate(self, action: ResponderAction) -> None:
-        _reject_as_application_error(self._record.check_open, action.responder)
+        _check(self._record.check_open)
         finished = self._finished()
         if self._esc.escalate_requested or (finished and not self._esc.tiers_after_current()):
-            raise ApplicationError(
-                "nothing to escalate to: every tier has been paged",
-                type="ActionRejected",
-                non_retryable=True,
-            )
+            rejected(NothingToEscalate("nothing to escalate to: every tier has been paged"))
 
     @workflow.update(name=contract.TRIGGER)
     def trigger(self, trigger: Trigger) -> IncidentView:
@@ -227,16 +233,11 @@ class IncidentWorkflow:
     def _validate_trigger(self, trigger: Trigger) -> None:
         if self._esc.resolved:
             # The caller retries: this run is closing and the next alert opens a new one.
-            raise ApplicationError(
-                "incident already resolved",
-                AlreadyResolved.code,
-                type=ActionRejected.__name__,
-                non_retryable=True,
-            )
+            rejected(AlreadyResolved("incident already resolved"))
 
     @workflow.signal(name=contract.ADD_NOTE)
     def add_note(self, note: Note) -> None:
-        self._record.add(workflow.now(), "note", note.author, note.text)
+        self._record.add(workflow.now(), EventKind.NOTE, note.author, note.text)
 
     @workflow.query(name=contract.GET_INCIDENT)
     def incident(self) -> IncidentView:
@@ -280,13 +281,9 @@ class IncidentWorkflow:
         workflow.set_current_details("\n\n".join(lines))
 
 
-def _reject_as_application_error(check, responder: str) -> None:
-    """Run a record rule; turn its refusal into an ApplicationError the caller can read:
-    its type is the rule's class (``ActionRejected``, ``UnknownResponder``), its details
-    a stable code where callers need one (``already-resolved``)."""
+def _check(rule: Callable[[], None]) -> None:
+    """Run a lifecycle rule in a validator; its refusal becomes the update's failure."""
     try:
-        check(responder)
-    except ValueError as exc:
-        kind = ActionRejected.__name__ if isinstance(exc, ActionRejected) else type(exc).__name__
-        codes = (exc.code,) if isinstance(exc, AlreadyResolved) else ()
-        raise ApplicationError(str(exc), *codes, type=kind, non_retryable=True) from None
+        rule()
+    except DomainError as err:
+        rejected(err)

@@ -22,6 +22,7 @@ import asyncio
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from workflows.run_state import JournalState, PendingWait
 
@@ -29,7 +30,7 @@ from workflows.run_state import JournalState, PendingWait
 @dataclass
 class _Scope:
     path: str
-    task: asyncio.Task | None
+    task: asyncio.Task[Any] | None
     children: int = 0
     calls: int = 0
 

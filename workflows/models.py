@@ -8,10 +8,17 @@ required breaks the histories of incidents that are already running.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+
+# The enums live in workflows.vocabulary; these names stay importable from here.
+from workflows.vocabulary import SYSTEM_ACTORS as SYSTEM_ACTORS
+from workflows.vocabulary import Delivery as Delivery
+from workflows.vocabulary import IncidentFlag as IncidentFlag
+from workflows.vocabulary import NotificationKind as NotificationKind
+from workflows.vocabulary import Severity as Severity
+from workflows.vocabulary import State as State
 
 # A service name, label key or person/team id: short, lowercase, URL- and query-safe.
 SERVICE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
@@ -36,8 +43,6 @@ ShortText = Annotated[
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
 
 MAX_LABELS = 32
-# Integrations that may resolve or escalate an incident without being a person.
-SYSTEM_ACTORS = frozenset({"alertmanager"})
 MIN_ACK_TIMEOUT = timedelta(seconds=1)
 MAX_ACK_TIMEOUT = timedelta(days=7)
 
@@ -46,27 +51,6 @@ class Model(BaseModel):
     """Base for every model: unknown fields are refused rather than dropped silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=False)
-
-
-class Severity(StrEnum):
-    SEV1 = "SEV1"
-    SEV2 = "SEV2"
-    SEV3 = "SEV3"
-    SEV4 = "SEV4"
-
-
-class State(StrEnum):
-    TRIGGERED = "triggered"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-class IncidentFlag(StrEnum):
-    """Conditions an operator must be able to find (search attribute ``IncidentFlags``)."""
-
-    EXHAUSTED = "exhausted"  # every tier was paged and nobody acknowledged
-    RUNBOOK_FAILED = "runbook-failed"  # the scenario raised; the plan was walked plainly
-    UNDELIVERABLE = "undeliverable"  # a page could not be delivered
 
 
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
@@ -151,7 +135,13 @@ class IncidentPlan(Model):
     stakeholders: list[Person] = Field(default_factory=list)
     management: list[Person] = Field(default_factory=list)
     stakeholder_interval: timedelta | None = None
+    # The whole directory, in inputs written before the plan carried only its own people.
     responders: dict[str, Person] = Field(default_factory=dict)
+
+    def people(self) -> dict[str, Person]:
+        """Everyone the plan names (tiers, stakeholders, management), by id."""
+        named = [p for tier in self.tiers for p in tier.targets] + self.stakeholders + self.management
+        return {**self.responders, **{p.id: p for p in named}}
 
     def tier(self, name: str) -> Tier:
         """The tier called ``name``; a runbook asking for a tier it did not plan is a bug."""
@@ -166,15 +156,6 @@ class TimelineEntry(Model):
     kind: str
     actor: str
     detail: str = ""
-
-
-class Delivery(StrEnum):
-    """Where a page's email stands (absent on incidents recorded before it existed)."""
-
-    SENDING = "sending"
-    SENT = "sent"
-    RETRYING = "retrying"
-    FAILED = "failed"
 
 
 class Page(Model):
@@ -239,6 +220,9 @@ class ResponderAction(Model):
 
     responder: Slug
     note: Annotated[str, StringConstraints(max_length=2_000)] | None = None
+    name: ShortText | None = Field(
+        default=None, description="The responder's name: set by the server from the directory"
+    )
 
 
 class Note(Model):
@@ -246,14 +230,6 @@ class Note(Model):
 
     author: Slug
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-
-
-class NotificationKind(StrEnum):
-    PAGE = "page"
-    STAKEHOLDER = "stakeholder"
-    EXHAUSTED = "exhausted"
-    ACKNOWLEDGED = "acknowledged"  # stand-down: someone else acknowledged
-    RESOLVED = "resolved"  # stand-down: the incident is resolved
 
 
 class Notification(Model):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workflows.errors import AlreadyAcknowledged, AlreadyResolved
 from workflows.models import (
-    SYSTEM_ACTORS,
     Delivery,
     Incident,
     IncidentFlag,
@@ -24,27 +24,13 @@ from workflows.models import (
     TimelineEntry,
     Trigger,
 )
+from workflows.vocabulary import SYSTEM_ACTORS, EventKind
 
 MAX_TRIGGER_KEYS = 500
 # A long incident keeps this many timeline entries and pages in its state; older
 # entries go to the archive (the document activity), older pages are dropped.
 TIMELINE_KEPT = 1_000
 PAGES_KEPT = 500
-
-
-class ActionRejected(ValueError):
-    """An action that does not apply to the incident as it is now (the API answers 409)."""
-
-
-class AlreadyResolved(ActionRejected):
-    """The incident is resolved: nothing applies to it any more. Callers recognise it by
-    its ``code`` (in the ApplicationError's details), never by its message."""
-
-    code = "already-resolved"
-
-
-class UnknownResponder(ValueError):
-    """A responder who is not in the incident's directory snapshot (the API answers 422)."""
 
 
 class IncidentRecord:
@@ -64,6 +50,7 @@ class IncidentRecord:
         self.trigger_keys: list[str] = []  # the latest alert keys seen, each counted once
         self.flags: set[IncidentFlag] = set()
         self.timeline_archived = 0
+        self.names: dict[str, str] = {}  # actors' names, as the incident service sent them
 
     def restore(self, view: IncidentView, triggers: int) -> None:
         """Take over the state a previous run carried across continue-as-new."""
@@ -80,36 +67,28 @@ class IncidentRecord:
 
     # -- lifecycle rules, used by the update validators and handlers -------------
 
-    def responder(self, person_id: str) -> Person:
-        person = self.plan.responders.get(person_id)
-        if person is None:
-            raise UnknownResponder(f"responder {person_id!r} is not in the directory")
-        return person
+    # Who the actor is was checked by the incident service (the one identity check);
+    # the rules here are about the incident's state.
 
-    def check_acknowledge(self, person_id: str) -> None:
-        self.responder(person_id)
-        if self.state is State.RESOLVED:
-            raise AlreadyResolved(f"incident already resolved by {self.resolved_by}")
+    def check_acknowledge(self) -> None:
+        self.check_open()
         if self.state is State.ACKNOWLEDGED:
-            raise ActionRejected(f"incident already acknowledged by {self.acknowledged_by}")
+            raise AlreadyAcknowledged(f"incident already acknowledged by {self.acknowledged_by}")
 
-    def check_open(self, person_id: str) -> None:
-        """Resolve and escalate apply to any incident that is not resolved yet,
-        by a responder or by an integration (``SYSTEM_ACTORS``)."""
-        if person_id not in SYSTEM_ACTORS:
-            self.responder(person_id)
+    def check_open(self) -> None:
+        """Resolve and escalate apply to any incident that is not resolved yet."""
         if self.state is State.RESOLVED:
             raise AlreadyResolved(f"incident already resolved by {self.resolved_by}")
 
     def acknowledge(self, person_id: str, at: datetime, note: str | None) -> None:
         self.state = State.ACKNOWLEDGED
         self.acknowledged_by, self.acknowledged_at = person_id, at
-        self.add(at, "acknowledged", person_id, note or "")
+        self.add(at, EventKind.ACKNOWLEDGED, person_id, note or "")
 
     def resolve(self, person_id: str, at: datetime, note: str | None) -> None:
         self.state = State.RESOLVED
         self.resolved_by, self.resolved_at = person_id, at
-        self.add(at, "resolved", person_id, note or "")
+        self.add(at, EventKind.RESOLVED, person_id, note or "")
 
     def trigger(self, trigger: Trigger, at: datetime) -> None:
         """Count alerts (``trigger.count`` of them); a repeat updates the details later pages carry."""
@@ -129,7 +108,8 @@ class IncidentRecord:
             }
         )
         times = "" if trigger.count - first == 1 else f" {trigger.count - first} times"
-        self.add(at, "repeated", trigger.source, f"alert repeated{times} ({self.triggers - 1} so far)")
+        detail = f"alert repeated{times} ({self.triggers - 1} so far)"
+        self.add(at, EventKind.REPEATED, trigger.source, detail)
 
     def reopen_for_escalation(self) -> None:
         """An acknowledged incident that someone escalates goes back to triggered."""
@@ -139,7 +119,8 @@ class IncidentRecord:
     # -- documentation --------------------------------------------------------
 
     def add(self, at: datetime, kind: str, actor: str, detail: str = "") -> None:
-        self.timeline.append(TimelineEntry(at=at, kind=kind, actor=actor, detail=detail))
+        """Append a timeline entry (``kind`` an ``EventKind``, or a runbook's own word)."""
+        self.timeline.append(TimelineEntry(at=at, kind=str(kind), actor=actor, detail=detail))
 
     def mark_paged(self, person: Person, tier: Tier, at: datetime, delivery: Delivery | None = None) -> Page:
         page = Page(person=person.id, tier=tier.number, at=at, delivery=delivery)
@@ -148,10 +129,18 @@ class IncidentRecord:
             self.tier = TierRef(number=tier.number, name=tier.name)
         return page
 
+    def name(self, person_id: str | None) -> str:
+        """A person's name: from the plan, else as sent with their action, else the id."""
+        person = self.plan.people().get(person_id or "")
+        if person is not None:
+            return person.name
+        return self.names.get(person_id or "", person_id or "someone")
+
     def people_paged(self) -> list[Person]:
         """Everyone paged so far, each once, in order."""
         ids = dict.fromkeys(p.person for p in self.paged)
-        return [self.plan.responders[i] for i in ids if i in self.plan.responders]
+        people = self.plan.people()
+        return [people[i] for i in ids if i in people]
 
     def responders(self) -> list[str]:
         """Everyone who was paged, acknowledged or resolved (for the responder search)."""
@@ -161,8 +150,9 @@ class IncidentRecord:
     def previously_paged(self) -> list[str]:
         """Names of everyone paged so far, in order, without repeats (for the hand-off)."""
         names: list[str] = []
+        people = self.plan.people()
         for page in self.paged:
-            person = self.plan.responders.get(page.person)
+            person = people.get(page.person)
             name = person.name if person else page.person
             if name not in names:
                 names.append(name)

@@ -142,7 +142,6 @@ class Registry:
             stakeholders=_people(directory, spec.stakeholders),
             management=_people(directory, spec.management),
             stakeholder_interval=spec.stakeholder_interval,
-            responders={p.id: p for p in directory.people},
         )
 
 

@@ -4,37 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, status
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from api import alerts
 from api.alerts import Alert, AlertmanagerResult, AlertmanagerWebhook, AlertOutcome
-from api.deps import ApiKey, ClientDep, DirectoryDep, SettingsDep
-from api.errors import ERROR_MODEL, INCIDENT_ERRORS
-from runbooks import REGISTRY
-from runbooks.directory import Directory
-from services.incidents import open_or_repeat, prepare
-from services.settings import Settings
-from workflows.incident import IncidentWorkflow
+from api.deps import ApiKey, IncidentsDep
+from api.errors import ERROR_MODEL, INCIDENT_ERRORS, Responses
+from services.incidents import IncidentService
+from workflows.errors import Unavailable
 from workflows.models import ResponderAction
-from workflows.record import AlreadyResolved
 
 log = logging.getLogger("escalate.api")
 router = APIRouter(prefix="/api/integrations", tags=["integrations"])
 
-RPC_TIMEOUT = timedelta(seconds=10)
 CONCURRENCY = 16  # alerts of one request in flight at once
 # Longest wait for one alert's workflow to confirm it (e.g. no worker is polling). Giving
 # up is safe: the update stays with the workflow, and the re-sent alert is applied once.
 ALERT_DEADLINE = 30.0
 RESOLVED = ResponderAction(responder=alerts.SOURCE, note="resolved in Alertmanager")
-_UNREACHABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
 
-RESPONSES = {
+RESPONSES: Responses = {
     400: INCIDENT_ERRORS[400],
     401: INCIDENT_ERRORS[401],
     403: INCIDENT_ERRORS[403],
@@ -54,7 +44,7 @@ RESPONSES = {
 
 @router.post("/alertmanager", response_model=AlertmanagerResult, responses=RESPONSES)
 async def alertmanager_webhook(
-    payload: AlertmanagerWebhook, _: ApiKey, client: ClientDep, settings: SettingsDep, directory: DirectoryDep
+    payload: AlertmanagerWebhook, _: ApiKey, incidents: IncidentsDep
 ) -> AlertmanagerResult:
     """Receive an Alertmanager (or Grafana) webhook: one incident per alert.
 
@@ -79,7 +69,7 @@ async def alertmanager_webhook(
 
     async def accept(alert: Alert) -> AlertOutcome:
         async with limit, asyncio.timeout(ALERT_DEADLINE):
-            return await _accept(client, settings, directory, alert)
+            return await _accept(incidents, alert)
 
     results = await asyncio.gather(*(accept(a) for a in payload.alerts), return_exceptions=True)
     failures = [r for r in results if isinstance(r, BaseException)]
@@ -88,53 +78,24 @@ async def alertmanager_webhook(
     return AlertmanagerResult(incidents=results)
 
 
-async def _accept(client: Client, settings: Settings, directory: Directory, alert: Alert) -> AlertOutcome:
+async def _accept(incidents: IncidentService, alert: Alert) -> AlertOutcome:
     fp = alerts.fingerprint(alert)
     if alert.status == "resolved":
-        incident_id, outcome = await _resolve(client, fp, alert)
-        return AlertOutcome(fingerprint=fp, id=incident_id, status=outcome)
-    data = prepare(alerts.incident_request(alert, fp, settings), REGISTRY, directory)
-    view, created = await open_or_repeat(
-        client,
-        data,
-        settings.task_queue,
-        source=alerts.SOURCE,
-        key=alerts.update_id("trigger", fp, alert),
+        update_id = alerts.update_id("resolve", fp, alert)
+        view = await incidents.resolve_alert(alerts.incident_id(fp), RESOLVED, update_id)
+        if view is None:  # no such incident, or it is resolved already
+            return AlertOutcome(fingerprint=fp, id=alerts.incident_id(fp), status="not-open")
+        return AlertOutcome(fingerprint=fp, id=view.id, status="resolved")
+    request = alerts.incident_request(alert, fp, incidents.settings)
+    view, created = await incidents.open_alert(
+        request, alerts.SOURCE, key=alerts.update_id("trigger", fp, alert)
     )
     return AlertOutcome(fingerprint=fp, id=view.id, status="opened" if created else "updated")
 
 
-async def _resolve(client: Client, fp: str, alert: Alert) -> tuple[str, str]:
-    """Resolve the alert's incident; one that is not open (any more) is fine too.
-    Returns the incident's id (its opening's) and the outcome."""
-    handle = client.get_workflow_handle(alerts.workflow_id(fp))
-    not_open = alerts.incident_id(fp), "not-open"
-    try:
-        view = await handle.execute_update(
-            IncidentWorkflow.resolve,
-            RESOLVED,
-            rpc_timeout=RPC_TIMEOUT,
-            id=alerts.update_id("resolve", fp, alert),
-        )
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:  # no such incident, or its run has ended
-            raise
-        return not_open
-    except WorkflowUpdateFailedError as err:
-        if not _already_resolved(err):
-            raise
-        return not_open
-    return view.id, "resolved"
-
-
-def _already_resolved(err: WorkflowUpdateFailedError) -> bool:
-    cause = err.cause
-    return isinstance(cause, ApplicationError) and AlreadyResolved.code in cause.details
-
-
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, RPCError) and exc.status in _UNREACHABLE:
-        return "Temporal cannot be reached; try again shortly"
+    if isinstance(exc, Unavailable):
+        return str(exc)
     if isinstance(exc, TimeoutError):
         return "Temporal did not confirm in time; try again shortly"
     return "an alert could not be applied (see the API log)"

@@ -8,24 +8,22 @@ page has no script at all, so nothing can submit the form but a person.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
-from temporalio.client import WorkflowQueryFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ClientDep, DirectoryDep
+from api.deps import IncidentsDep
+from api.errors import status_of
 from api.pages import local_time, render
-from api.routes import incidents as rest
 from security.links import LinkClaim, LinkError, LinkSigner
-from services.incidents import locate
-from workflows.incident import IncidentWorkflow
+from services.incidents import IncidentService, acted_at
+from workflows.errors import DomainError, UnknownIncident, UnknownResponder
 from workflows.models import IncidentView, Person, ResponderAction
 
 router = APIRouter(tags=["action links"], include_in_schema=True)
 
-PAST = {"acknowledge": "Acknowledged", "resolve": "Resolved", "escalate": "Escalated"}
-PAGE = {"content": {"text/html": {}}}
+PAGE: dict[str, Any] = {"content": {"text/html": {}}}
 
 
 def _signer(request: Request) -> LinkSigner:
@@ -44,41 +42,41 @@ def _refuse(reason: str, code: int = status.HTTP_400_BAD_REQUEST) -> HTMLRespons
     )
 
 
-def _claim(token: str, request: Request, directory) -> tuple[LinkClaim, Person] | HTMLResponse:
+def _claim(
+    token: str, request: Request, incidents: IncidentService
+) -> tuple[LinkClaim, Person] | HTMLResponse:
     """The link's claim and its responder, or the refusal page to show instead."""
     try:
         claim = _signer(request).verify(token)
     except LinkError as exc:
         return _refuse(str(exc).capitalize())
-    person = directory.person(claim.responder)
-    if person is None:
+    try:
+        return claim, incidents.person(claim.responder)
+    except UnknownResponder:
         return _refuse("This link's responder is no longer in the directory", 403)
-    return claim, person
 
 
 @router.get("/r/{token}", response_class=HTMLResponse, responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE})
-async def confirm(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
+async def confirm(token: str, request: Request, incidents: IncidentsDep):
     """A confirmation page for the link's action. Changes nothing."""
-    checked = _claim(token, request, directory)
+    checked = _claim(token, request, incidents)
     if isinstance(checked, HTMLResponse):
         return checked
     claim, person = checked
-    incident = await _incident(client, claim.incident)
+    incident = await _incident(incidents, claim.incident)
     if isinstance(incident, HTMLResponse):
         return incident
     return render("confirm.html", action=claim.action, incident=incident, person=person)
 
 
-async def _incident(client, incident_id: str) -> IncidentView | HTMLResponse:
+async def _incident(incidents: IncidentService, incident_id: str) -> IncidentView | HTMLResponse:
     """The link's incident (its own opening), or the page to show instead: a link
     is read by a person, so it never answers with JSON."""
     try:
-        return await (await locate(client, incident_id)).query(IncidentWorkflow.incident)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return _refuse("This incident no longer exists", 404)
-        return _unavailable()
-    except WorkflowQueryFailedError:
+        return await incidents.read(incident_id)
+    except UnknownIncident:
+        return _refuse("This incident no longer exists", 404)
+    except DomainError:
         return _unavailable()
 
 
@@ -98,28 +96,31 @@ def _unavailable() -> HTMLResponse:
     response_class=HTMLResponse,
     responses={200: PAGE, 400: PAGE, 403: PAGE, 404: PAGE, 409: PAGE},
 )
-async def perform(token: str, request: Request, client: ClientDep, directory: DirectoryDep):
+async def perform(token: str, request: Request, incidents: IncidentsDep):
     """Perform the link's action (the confirmation page's button)."""
-    checked = _claim(token, request, directory)
+    checked = _claim(token, request, incidents)
     if isinstance(checked, HTMLResponse):
         return checked
     claim, person = checked
     # The same link pressed twice is one update: Temporal returns the first result.
     update_id = f"link-{claim.action}-" + hashlib.sha256(token.encode()).hexdigest()[:24]
     try:
-        view = await rest.perform(
-            client, directory, claim.incident, claim.action, ResponderAction(responder=person.id), update_id
+        view = await incidents.act(
+            claim.incident, claim.action, ResponderAction(responder=person.id), update_id
         )
-    except (RPCError, WorkflowQueryFailedError):
-        return _unavailable()
-    except HTTPException as err:
-        incident = await _incident(client, claim.incident)
+    except UnknownIncident:
+        return _refuse("This incident no longer exists", 404)
+    except DomainError as err:
+        code = status_of(err)
+        if code >= 500:
+            return _unavailable()
+        incident = await _incident(incidents, claim.incident)
         if isinstance(incident, HTMLResponse):
             return incident
-        reason = str(err.detail)
+        reason = str(err)
         return render(
             "result.html",
-            err.status_code,
+            code,
             ok=False,
             incident=incident,
             headline=reason[:1].upper() + reason[1:],
@@ -129,12 +130,7 @@ async def perform(token: str, request: Request, client: ClientDep, directory: Di
         "result.html",
         ok=True,
         incident=view,
-        headline=f"{PAST[claim.action]} by {person.name} at "
-        f"{local_time(_acted_at(view, claim.action), person.timezone)}",
+        headline=f"{claim.action.past} by {person.name} at "
+        f"{local_time(acted_at(view, claim.action), person.timezone)}",
         detail="",
     )
-
-
-def _acted_at(view, action: str):
-    kinds = {"acknowledge": "acknowledged", "resolve": "resolved", "escalate": "escalation_requested"}
-    return next((e.at for e in reversed(view.timeline) if e.kind == kinds[action]), None)

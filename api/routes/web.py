@@ -17,15 +17,13 @@ from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import ClientDep, DirectoryDep, SettingsDep
+from api.deps import IncidentsDep
 from api.pages import render
-from api.routes import incidents as rest
 from api.routes import outbox, web_incident
 from api.web_session import SessionDep, WebSession, forbidden, nav, redirect
 from api.web_session import router as session_router
 from runbooks import REGISTRY
-from runbooks.directory import DirectoryError
-from services.incidents import prepare, start
+from workflows.errors import UnknownRunbook, UnknownTarget
 from workflows.models import SERVICE_PATTERN, IncidentRequest, Severity, State
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +49,7 @@ async def home() -> RedirectResponse:
 @router.get("/incidents", response_class=HTMLResponse)
 async def incident_list(
     request: Request,
-    client: ClientDep,
+    incidents: IncidentsDep,
     session: SessionDep,
     state: str = "",
     severity: str = "",
@@ -68,9 +66,7 @@ async def incident_list(
     rows = (
         []
         if errors
-        else await rest.list_incidents(
-            client,
-            "web",
+        else await incidents.list(
             state=State(state) if state else None,
             severity=Severity(severity) if severity else None,
             service=service or None,
@@ -114,9 +110,7 @@ async def new_incident_form(request: Request, session: SessionDep) -> HTMLRespon
 @router.post("/incidents/new", response_class=HTMLResponse)
 async def new_incident(
     request: Request,
-    client: ClientDep,
-    settings: SettingsDep,
-    directory: DirectoryDep,
+    incidents: IncidentsDep,
     session: SessionDep,
     csrf: Form_ = "",
     title: Form_ = "",
@@ -136,16 +130,14 @@ async def new_incident(
         "runbook": runbook,
     }
     try:
-        incident = IncidentRequest(**{**values, "runbook": runbook or None})
-        data = prepare(incident, REGISTRY, directory)
+        opened = await incidents.open(IncidentRequest(**{**values, "runbook": runbook or None}))
     except ValidationError as exc:
         fields = dict.fromkeys(str(error["loc"][0]) for error in exc.errors())
         errors = [FIELD_HELP.get(field, f"{field}: not valid") for field in fields]
         return _new_form(request, session, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
-    except (LookupError, DirectoryError) as exc:
+    except (UnknownRunbook, UnknownTarget) as exc:
         return _new_form(request, session, values, [str(exc)], status.HTTP_422_UNPROCESSABLE_CONTENT)
-    await start(client, data, settings.task_queue)
-    return redirect(f"/incidents/{data.incident.id}?done=open")
+    return redirect(f"/incidents/{opened.id}?done=open")
 
 
 # After /incidents/new above: /incidents/{incident_id} would take "new" for an id.

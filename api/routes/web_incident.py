@@ -11,37 +11,29 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ClientDep, DirectoryDep, SettingsDep
+from api.deps import IncidentsDep
+from api.errors import status_of
 from api.pages import render
-from api.routes import incidents as rest
 from api.web_session import SessionDep, WebSession, forbidden, nav, not_found, redirect
-from services.incidents import locate
-from workflows.incident import IncidentWorkflow
+from services.incidents import IncidentService
+from workflows.errors import DomainError, UnknownIncident
 from workflows.models import Note, ResponderAction, State
+from workflows.vocabulary import Action
 
 router = APIRouter(include_in_schema=False)
 
 Form_ = Annotated[str, Form()]
-DONE = {
-    "acknowledge": "Acknowledged",
-    "resolve": "Resolved",
-    "escalate": "Escalated",
-    "note": "Note added",
-    "open": "Opened",
-}
+DONE = {**{action.value: action.past for action in Action}, "note": "Note added", "open": "Opened"}
 NOTE_MAX = 2_000
 
 
 async def _detail(
     request: Request,
-    client,
-    settings,
-    directory,
+    incidents: IncidentService,
     session: WebSession,
     incident_id: str,
     status_code: int = 200,
@@ -49,13 +41,10 @@ async def _detail(
     notice: str = "",
 ) -> HTMLResponse:
     try:
-        handle = await locate(client, incident_id)
-        view = await handle.query(IncidentWorkflow.incident, rpc_timeout=rest.RPC_TIMEOUT)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return not_found(request, session, "incident")
-        raise
-    names = {person.id: person.name for person in directory.people}
+        view = await incidents.read(incident_id)
+    except UnknownIncident:
+        return not_found(request, session, "incident")
+    people = incidents.directory.people
     current = view.tier.number if view.tier else None
     # Once someone has it, those paged are history, not people being paged now.
     paged_now = {p.person: p for p in view.paged if p.tier == current and view.state == State.TRIGGERED}
@@ -64,14 +53,14 @@ async def _detail(
         status_code,
         nav=nav(request, session),
         incident=view,
-        names=names,
+        names={person.id: person.name for person in people},
         paged_now=paged_now,
-        people=directory.people,
+        people=people,
         refusal=refusal,
         notice=notice,
         csrf=session.csrf,
         live_url="" if status_code == 200 else f"/incidents/{incident_id}",
-        temporal_ui_url=rest.links(settings, incident_id)["temporal_ui_url"],
+        temporal_ui_url=incidents.links(incident_id)["temporal_ui_url"],
     )
 
 
@@ -79,9 +68,7 @@ async def _detail(
 async def incident_page(
     request: Request,
     incident_id: str,
-    client: ClientDep,
-    settings: SettingsDep,
-    directory: DirectoryDep,
+    incidents: IncidentsDep,
     session: SessionDep,
     done: str = "",
     by: str = "",
@@ -89,16 +76,16 @@ async def incident_page(
     """The incident: who is paged now, its timeline, and forms to act on it. Refreshes itself."""
     notice = ""
     if done in DONE:  # the message is built here from known words: a link cannot inject text
-        person = directory.person(by)
+        person = incidents.directory.person(by)
         notice = DONE[done] + (f" by {person.name}." if person else ".")
-    return await _detail(request, client, settings, directory, session, incident_id, notice=notice)
+    return await _detail(request, incidents, session, incident_id, notice=notice)
 
 
-def _reason(err: HTTPException | ValidationError, session: WebSession) -> tuple[int, str]:
+def _reason(err: DomainError | ValidationError, session: WebSession) -> tuple[int, str]:
     """The status and the sentence a refused form is shown with."""
-    if isinstance(err, HTTPException):
-        reason = str(err.detail)
-        return err.status_code, reason[:1].upper() + reason[1:]
+    if isinstance(err, DomainError):
+        reason = str(err)
+        return status_of(err), reason[:1].upper() + reason[1:]
     fields = {str(error["loc"][0]) for error in err.errors()}
     if "text" in fields:
         room = NOTE_MAX - len(_signed(session, ""))
@@ -107,10 +94,18 @@ def _reason(err: HTTPException | ValidationError, session: WebSession) -> tuple[
 
 
 async def _refused(
-    request, client, settings, directory, session, incident_id: str, err: HTTPException | ValidationError
+    request: Request,
+    incidents: IncidentService,
+    session: WebSession,
+    incident_id: str,
+    err: DomainError | ValidationError,
 ) -> HTMLResponse:
+    if isinstance(err, UnknownIncident):
+        return not_found(request, session, "incident")
     code, reason = _reason(err, session)
-    return await _detail(request, client, settings, directory, session, incident_id, code, refusal=reason)
+    if code >= 500:  # Temporal is away: the JSON 503 with Retry-After (api.errors)
+        raise err
+    return await _detail(request, incidents, session, incident_id, code, refusal=reason)
 
 
 def _signed(session: WebSession, text: str) -> str:
@@ -121,9 +116,7 @@ def _signed(session: WebSession, text: str) -> str:
 async def act(
     request: Request,
     incident_id: str,
-    client: ClientDep,
-    settings: SettingsDep,
-    directory: DirectoryDep,
+    incidents: IncidentsDep,
     session: SessionDep,
     csrf: Form_ = "",
     action: Form_ = "",
@@ -133,19 +126,14 @@ async def act(
     with the signed-in key's name as the action's detail."""
     if not session.csrf_ok(csrf):
         return forbidden(request, session)
-    if action not in rest.UPDATES:
-        return await _refused(
-            request, client, settings, directory, session, incident_id, HTTPException(422, "unknown action")
-        )
+    if action not in set(Action):
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        return await _detail(request, incidents, session, incident_id, code, refusal="Unknown action")
     try:
         performed = ResponderAction(responder=responder, note=session.via)
-        await rest.perform(client, directory, incident_id, action, performed)
-    except (HTTPException, ValidationError) as err:
-        return await _refused(request, client, settings, directory, session, incident_id, err)
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
-        return not_found(request, session, "incident")
+        await incidents.act(incident_id, Action(action), performed)
+    except (DomainError, ValidationError) as err:
+        return await _refused(request, incidents, session, incident_id, err)
     return redirect(f"/incidents/{incident_id}?" + urlencode({"done": action, "by": responder}))
 
 
@@ -153,9 +141,7 @@ async def act(
 async def add_note(
     request: Request,
     incident_id: str,
-    client: ClientDep,
-    settings: SettingsDep,
-    directory: DirectoryDep,
+    incidents: IncidentsDep,
     session: SessionDep,
     csrf: Form_ = "",
     author: Form_ = "",
@@ -166,12 +152,7 @@ async def add_note(
         return forbidden(request, session)
     try:
         typed = Note(author=author, text=text)
-        note = Note(author=typed.author, text=_signed(session, typed.text))
-        await rest.add_note(incident_id, note, client, directory, "web")
-    except (HTTPException, ValidationError) as err:
-        return await _refused(request, client, settings, directory, session, incident_id, err)
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise
-        return not_found(request, session, "incident")
+        await incidents.note(incident_id, Note(author=typed.author, text=_signed(session, typed.text)))
+    except (DomainError, ValidationError) as err:
+        return await _refused(request, incidents, session, incident_id, err)
     return redirect(f"/incidents/{incident_id}?" + urlencode({"done": "note", "by": author}))

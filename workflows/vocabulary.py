@@ -1,0 +1,121 @@
+"""The product's words: every enum, from which every wire string is derived.
+
+Values are stored in running incidents' histories, saved visibility queries and
+people's bookmarks: add members, never rename a value. ``StrEnum`` members are
+strings, so a value written before an enum existed still compares equal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+    SEV4 = "SEV4"
+
+
+class State(StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class IncidentFlag(StrEnum):
+    """Conditions an operator must be able to find (search attribute ``IncidentFlags``)."""
+
+    EXHAUSTED = "exhausted"  # every tier was paged and nobody acknowledged
+    RUNBOOK_FAILED = "runbook-failed"  # the scenario raised; the plan was walked plainly
+    UNDELIVERABLE = "undeliverable"  # a page could not be delivered
+
+
+class NotificationKind(StrEnum):
+    PAGE = "page"
+    STAKEHOLDER = "stakeholder"
+    EXHAUSTED = "exhausted"
+    ACKNOWLEDGED = "acknowledged"  # stand-down: someone else acknowledged
+    RESOLVED = "resolved"  # stand-down: the incident is resolved
+
+
+class Delivery(StrEnum):
+    """Where a page's email stands (absent on incidents recorded before it existed)."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+class EventKind(StrEnum):
+    """What a timeline entry records. A runbook may write kinds of its own (``esc.record``)."""
+
+    TRIGGERED = "triggered"
+    REPEATED = "repeated"
+    PAGING = "paging"  # handed to the email activity
+    PAGED = "paged"  # the email was delivered
+    PAGE_RETRYING = "page_retrying"
+    PAGE_FAILED = "page_failed"
+    NOTIFICATION_FAILED = "notification_failed"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+    ESCALATION_REQUESTED = "escalation_requested"
+    EXHAUSTED = "exhausted"
+    STAKEHOLDER_UPDATE = "stakeholder_update"
+    STOOD_DOWN = "stood_down"
+    NOTE = "note"
+    CONTINUED = "continued"
+    RUNBOOK_FAILED = "runbook_failed"
+
+
+class Action(StrEnum):
+    """What a responder does to an incident. The value is the workflow update's name."""
+
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    ESCALATE = "escalate"
+
+    @property
+    def past(self) -> str:
+        """``Acknowledged``: how a page says it was done."""
+        return _PAST[self]
+
+    @property
+    def event(self) -> EventKind:
+        """The timeline entry an accepted action writes."""
+        return _EVENT[self]
+
+
+_PAST = {Action.ACKNOWLEDGE: "Acknowledged", Action.RESOLVE: "Resolved", Action.ESCALATE: "Escalated"}
+_EVENT = {
+    Action.ACKNOWLEDGE: EventKind.ACKNOWLEDGED,
+    Action.RESOLVE: EventKind.RESOLVED,
+    Action.ESCALATE: EventKind.ESCALATION_REQUESTED,
+}
+
+# The actions an email of each kind carries as signed links.
+LINK_ACTIONS: dict[NotificationKind, tuple[Action, ...]] = {
+    NotificationKind.PAGE: (Action.ACKNOWLEDGE, Action.RESOLVE, Action.ESCALATE),
+    NotificationKind.EXHAUSTED: (Action.ACKNOWLEDGE, Action.RESOLVE),
+}
+
+
+class TargetKind(StrEnum):
+    """What a runbook's tier target names: ``person:<id>`` or ``team:<id>``."""
+
+    PERSON = "person"
+    TEAM = "team"
+
+
+class Actor(StrEnum):
+    """Who wrote a timeline entry when no person did."""
+
+    RUNBOOK = "runbook"
+    EMAIL = "email"
+    ALERTMANAGER = "alertmanager"
+
+
+# Integrations that may resolve or escalate an incident without being a person.
+SYSTEM_ACTORS = frozenset({Actor.ALERTMANAGER.value})
