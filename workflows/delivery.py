@@ -164,7 +164,7 @@ class Mailer:
         self._state(page, Delivery.FAILED)
         kind = EventKind.PAGE_FAILED if page is not None else EventKind.NOTIFICATION_FAILED
         self._record.add(workflow.now(), kind, Actor.EMAIL, f"email to {note.recipient.name}: {cause}")
-        self._record.flags.add(IncidentFlag.UNDELIVERABLE)
+        self._record.flag(IncidentFlag.UNDELIVERABLE)
         workflow.logger.warning(
             "incident %s: %s to %s failed: %s", note.incident.id, kind, note.recipient.id, cause
         )

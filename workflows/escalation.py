@@ -201,7 +201,7 @@ class Escalation(Continuity):
         if self._instant():
             return
         self._record.exhausted = True
-        self._record.flags.add(IncidentFlag.EXHAUSTED)
+        self._record.flag(IncidentFlag.EXHAUSTED)
         people = self.plan.management or self.plan.tiers[-1].targets
         self._notify(
             people, "Every escalation tier was paged and nobody acknowledged.", NotificationKind.EXHAUSTED

@@ -123,7 +123,7 @@ class IncidentWorkflow:
             "incident %s: runbook %s failed: %s", self._record.incident.id, self._record.plan.runbook, detail
         )
         self._record.add(workflow.now(), EventKind.RUNBOOK_FAILED, Actor.RUNBOOK, detail[:1000])
-        self._record.flags.add(IncidentFlag.RUNBOOK_FAILED)
+        self._record.flag(IncidentFlag.RUNBOOK_FAILED)
         self._publish()
         return held if held is not None else self._esc.continue_plan()
 

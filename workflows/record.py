@@ -8,6 +8,7 @@ The workflow owns one and passes it the time (``workflow.now()``) explicitly.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Generic, TypeVar, cast, overload
 
 from workflows.errors import AlreadyAcknowledged, AlreadyResolved
 from workflows.models import (
@@ -31,39 +32,80 @@ MAX_TRIGGER_KEYS = 500
 # entries go to the archive (the document activity), older pages are dropped.
 TIMELINE_KEPT = 1_000
 PAGES_KEPT = 500
+T = TypeVar("T")
+
+
+class _InView(Generic[T]):
+    """An attribute of the record that lives in its one view (no copy kept beside it)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, record: None, owner: type) -> _InView[T]: ...
+    @overload
+    def __get__(self, record: IncidentRecord, owner: type) -> T: ...
+    def __get__(self, record: IncidentRecord | None, owner: type) -> T | _InView[T]:
+        return self if record is None else cast(T, getattr(record._view, self._name))
+
+    def __set__(self, record: IncidentRecord, value: T) -> None:
+        setattr(record._view, self._name, value)
 
 
 class IncidentRecord:
+    """One incident's state: one ``IncidentView`` it keeps current, plus the alert count."""
+
+    state = _InView[State]()
+    tier = _InView[TierRef | None]()
+    paged = _InView[list[Page]]()
+    timeline = _InView[list[TimelineEntry]]()
+    acknowledged_by = _InView[str | None]()
+    acknowledged_at = _InView[datetime | None]()
+    resolved_by = _InView[str | None]()
+    resolved_at = _InView[datetime | None]()
+    exhausted = _InView[bool]()
+    timeline_archived = _InView[int]()
+
     def __init__(self, incident: Incident, plan: IncidentPlan) -> None:
         self.incident = incident
         self.plan = plan
-        self.state = State.TRIGGERED
-        self.tier: TierRef | None = None
-        self.paged: list[Page] = []
-        self.timeline: list[TimelineEntry] = []
-        self.acknowledged_by: str | None = None
-        self.acknowledged_at: datetime | None = None
-        self.resolved_by: str | None = None
-        self.resolved_at: datetime | None = None
-        self.exhausted = False
+        self._view = IncidentView(
+            id=incident.id,
+            title=incident.title,
+            severity=incident.severity,
+            service=incident.service,
+            description=incident.description,
+            labels=incident.labels,
+            dedup_key=incident.dedup_key,
+            runbook=plan.runbook,
+            state=State.TRIGGERED,
+            created_at=incident.created_at,
+        )
         self.triggers = 0
         self.trigger_keys: list[str] = []  # the latest alert keys seen, each counted once
-        self.flags: set[IncidentFlag] = set()
-        self.timeline_archived = 0
         self.names: dict[str, str] = {}  # actors' names, as the incident service sent them
 
     def restore(self, view: IncidentView, triggers: int) -> None:
         """Take over the state a previous run carried across continue-as-new."""
-        self.incident = self.incident.model_copy(
-            update={"title": view.title, "description": view.description, "labels": view.labels}
-        )
-        self.state, self.tier, self.exhausted = view.state, view.tier, view.exhausted
-        self.flags = set(view.flags)
-        self.timeline_archived = view.timeline_archived
-        self.paged, self.timeline = list(view.paged), list(view.timeline)
-        self.acknowledged_by, self.acknowledged_at = view.acknowledged_by, view.acknowledged_at
-        self.resolved_by, self.resolved_at = view.resolved_by, view.resolved_at
+        self._details(view.title, view.description, view.labels)
+        self._view = view.model_copy(update={"paged": list(view.paged), "timeline": list(view.timeline)})
         self.triggers = triggers
+        self._view.repeats = max(triggers - 1, 0)
+
+    def _details(self, title: str, description: str, labels: dict[str, str]) -> None:
+        """The latest alert's details, which later pages carry."""
+        self.incident = self.incident.model_copy(
+            update={"title": title, "description": description, "labels": labels}
+        )
+        self._view.title, self._view.description, self._view.labels = title, description, labels
+
+    @property
+    def flags(self) -> frozenset[IncidentFlag]:
+        return frozenset(self._view.flags)
+
+    def flag(self, flag: IncidentFlag) -> None:
+        """Raise a flag an operator must be able to find (kept sorted, each once)."""
+        self._view.flags = sorted({*self._view.flags, flag})
 
     # -- lifecycle rules, used by the update validators and handlers -------------
 
@@ -98,15 +140,10 @@ class IncidentRecord:
             self.trigger_keys = [*self.trigger_keys[-(MAX_TRIGGER_KEYS - 1) :], trigger.key]
         first = self.triggers == 0
         self.triggers += trigger.count
+        self._view.repeats = max(self.triggers - 1, 0)
         if first and trigger.count == 1:
             return
-        self.incident = self.incident.model_copy(
-            update={
-                "title": trigger.title,
-                "description": trigger.description,
-                "labels": trigger.labels or self.incident.labels,
-            }
-        )
+        self._details(trigger.title, trigger.description, trigger.labels or self.incident.labels)
         times = "" if trigger.count - first == 1 else f" {trigger.count - first} times"
         detail = f"alert repeated{times} ({self.triggers - 1} so far)"
         self.add(at, EventKind.REPEATED, trigger.source, detail)
@@ -159,29 +196,10 @@ class IncidentRecord:
         return names
 
     def view(self) -> IncidentView:
-        incident = self.incident
-        return IncidentView(
-            id=incident.id,
-            title=incident.title,
-            severity=incident.severity,
-            service=incident.service,
-            description=incident.description,
-            labels=incident.labels,
-            dedup_key=incident.dedup_key,
-            runbook=self.plan.runbook,
-            state=self.state,
-            tier=self.tier,
-            paged=list(self.paged),
-            created_at=incident.created_at,
-            acknowledged_by=self.acknowledged_by,
-            acknowledged_at=self.acknowledged_at,
-            resolved_by=self.resolved_by,
-            resolved_at=self.resolved_at,
-            exhausted=self.exhausted,
-            timeline=list(self.timeline),
-            repeats=max(self.triggers - 1, 0),
-            flags=sorted(self.flags),
-            timeline_archived=self.timeline_archived,
+        """A copy of the view to hand out: later changes to the record do not show in it."""
+        view = self._view
+        return view.model_copy(
+            update={"paged": list(view.paged), "timeline": list(view.timeline), "flags": list(view.flags)}
         )
 
     def compact(self) -> tuple[list[TimelineEntry], int]:
