@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow  # real servers or long runs: left out of make tes
 
 INCIDENTS = 6
 KILLS = 3
+LATENESS_BOUND = 15.0  # seconds
 TEN_SECONDS = timedelta(seconds=10)
 
 
@@ -83,7 +84,6 @@ async def test_kill_worker_repeatedly_loses_no_page_and_duplicates_none(server, 
     for view in views:
         people = sorted(p.stem.rsplit("-", 1)[1] for p in (tmp_path / "outbox").glob(f"{view.id}-*.json"))
         assert people == ["alice", "bob", "carol", "carol"]
-    print(
-        f"\n{KILLS} kills, {sum(emails.values())} emails, 0 duplicates, "
-        f"escalation lateness max {max(lateness):.2f} s"
-    )
+    # A crash delays a due escalation by at most the workflow task timeout (10 s) and
+    # the new worker's start: never by a whole tier.
+    assert max(lateness) < LATENESS_BOUND, f"an escalation was {max(lateness):.2f} s late"
