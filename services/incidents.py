@@ -72,6 +72,9 @@ class Opened:
 
 
 class IncidentService:
+    """The one way in to incidents: open, read, list, act on and annotate them. Holds the
+    Temporal client source, the settings, the directory and the runbook registry."""
+
     def __init__(
         self, temporal: ClientSource, settings: Settings, directory: Directory, registry: Registry
     ) -> None:

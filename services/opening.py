@@ -28,6 +28,7 @@ ALERT_RPC_TIMEOUT = timedelta(seconds=30)
 
 
 def new_id() -> str:
+    """A random incident id: ten characters of an alphabet easy to read aloud."""
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
 
 
@@ -130,6 +131,12 @@ def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
 
 
 async def start(client: Client, data: IncidentInput, task_queue: str) -> WorkflowHandle:
+    """Start the incident's workflow with its search attributes and summary; its handle.
+    For an incident opened without a key (one with a key goes through ``open_or_repeat``).
+
+    Raises:
+        WorkflowAlreadyStartedError: a workflow with that id is already running.
+    """
     return await client.start_workflow(IncidentWorkflow.run, data, **start_options(data, task_queue))
 
 

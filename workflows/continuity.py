@@ -47,6 +47,7 @@ class Continuity:
 
     @property
     def resolved(self) -> bool:
+        """Whether the incident has been resolved."""
         return self._record.state is State.RESOLVED
 
     # -- the scenario and its journal --------------------------------------------

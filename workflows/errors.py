@@ -27,6 +27,8 @@ class DomainError(Exception):
 
 
 class UnknownIncident(DomainError):
+    """No incident (or no running workflow for it) has this id."""
+
     code = "unknown-incident"
 
 
@@ -37,6 +39,8 @@ class UnknownResponder(DomainError):
 
 
 class UnknownRunbook(DomainError):
+    """The request names a runbook the registry does not have."""
+
     code = "unknown-runbook"
 
 
@@ -53,14 +57,20 @@ class ActionRejected(DomainError):
 
 
 class AlreadyResolved(ActionRejected):
+    """The incident is resolved (or closing): nothing more can be done to it."""
+
     code = "already-resolved"
 
 
 class AlreadyAcknowledged(ActionRejected):
+    """Someone has already acknowledged the incident."""
+
     code = "already-acknowledged"
 
 
 class NothingToEscalate(ActionRejected):
+    """An escalation is already pending, or every tier of the plan has been paged."""
+
     code = "nothing-to-escalate"
 
 

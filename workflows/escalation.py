@@ -41,10 +41,12 @@ class Escalation(Continuity):
 
     @property
     def incident(self) -> Incident:
+        """The incident's fields (with the latest alert's title, description and labels)."""
         return self._record.incident
 
     @property
     def plan(self) -> IncidentPlan:
+        """The plan frozen when the incident was opened: tiers, stakeholders, management."""
         return self._record.plan
 
     def tier(self, name: str) -> Tier:

@@ -48,6 +48,7 @@ class Step:
 
     @property
     def key(self) -> str:
+        """The step's unique name, ``<scope path>#<seq>`` (e.g. ``r.0#3``)."""
         return f"{self.path}#{self.seq}"
 
 
@@ -65,6 +66,9 @@ def leave() -> None:
 
 
 class Journal:
+    """The outcomes of a scenario's finished steps, by scope, and the waits in progress:
+    built from the previous run's ``JournalState`` (if any), handed on by ``state()``."""
+
     def __init__(self, state: JournalState | None = None) -> None:
         state = state or JournalState()
         self._done: dict[str, list[str]] = {path: list(codes) for path, codes in state.entries.items()}
@@ -95,12 +99,15 @@ class Journal:
         return Step(scope.path, seq)
 
     def record(self, step: Step, outcome: str) -> None:
+        """Write a finished step's one-character outcome; a later run replays it."""
         self._done[step.path].append(outcome)
 
     def block(self, step: Step, deadline: datetime | None) -> None:
+        """Note that the step's task now waits, until ``deadline`` (None: no time limit)."""
         self._blocked[step.path] = PendingWait(seq=step.seq, deadline=deadline)
 
     def unblock(self, step: Step) -> None:
+        """The step's wait is over (done or cancelled); no-op when it was not blocked."""
         self._blocked.pop(step.path, None)
 
     def parked(self) -> bool:
@@ -113,6 +120,8 @@ class Journal:
         return all(path in self._blocked or any(p.startswith(path + ".") for p in live) for path in live)
 
     def state(self) -> JournalState:
+        """What the next run needs: every scope's outcomes, the waits in progress with
+        their deadlines and each ``every()`` loop's next time."""
         return JournalState(
             entries={path: "".join(codes) for path, codes in self._done.items()},
             pending=dict(self._blocked),

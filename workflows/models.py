@@ -34,6 +34,8 @@ _DROPPED = dict.fromkeys(
 
 
 def clean_text(value: object) -> object:
+    """A string without the invisible and bidi control characters above; anything
+    else unchanged (pydantic then refuses a wrong type)."""
     return value.translate(_DROPPED) if isinstance(value, str) else value
 
 
@@ -101,6 +103,8 @@ class Person(Model):
 
 
 class Team(Model):
+    """A named group of people in the directory; ``members`` are person ids, in order."""
+
     id: Slug
     name: ShortText
     members: list[Slug] = Field(min_length=1)
@@ -152,6 +156,8 @@ class IncidentPlan(Model):
 
 
 class TimelineEntry(Model):
+    """One line of the timeline: ``kind`` an ``EventKind`` value (or a runbook's own word)."""
+
     at: datetime
     kind: str
     actor: str
@@ -159,6 +165,9 @@ class TimelineEntry(Model):
 
 
 class Page(Model):
+    """One person paged in one tier (``tier`` is its number); ``delivery`` is where
+    the email stands, None on incidents recorded before it was tracked."""
+
     person: str
     tier: int
     at: datetime
@@ -166,6 +175,8 @@ class Page(Model):
 
 
 class TierRef(Model):
+    """A tier by number and name: the incident's current tier, or the tier an email is about."""
+
     number: int
     name: str
 
@@ -245,6 +256,9 @@ class Notification(Model):
 
 
 class NotificationResult(Model):
+    """What ``send_email`` returns: the notification's id, whether it was delivered, and
+    where to (``sendgrid:<message id>`` or an outbox file)."""
+
     id: str
     delivered: bool
     where: str = ""
@@ -261,5 +275,8 @@ class DocumentRequest(Model):
 
 
 class DocumentResult(Model):
+    """What ``document_incident`` returns: the paths of the record written and, when
+    final, of the report."""
+
     record: str
     report: str | None = None

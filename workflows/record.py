@@ -101,6 +101,7 @@ class IncidentRecord:
 
     @property
     def flags(self) -> frozenset[IncidentFlag]:
+        """The flags raised so far (a copy: raise one with ``flag``)."""
         return frozenset(self._view.flags)
 
     def flag(self, flag: IncidentFlag) -> None:
@@ -113,6 +114,12 @@ class IncidentRecord:
     # the rules here are about the incident's state.
 
     def check_acknowledge(self) -> None:
+        """Refuse an acknowledgement the incident's state does not allow.
+
+        Raises:
+            AlreadyResolved: the incident is resolved.
+            AlreadyAcknowledged: someone has acknowledged it already.
+        """
         self.check_open()
         if self.state is State.ACKNOWLEDGED:
             raise AlreadyAcknowledged(f"incident already acknowledged by {self.acknowledged_by}")
@@ -123,11 +130,15 @@ class IncidentRecord:
             raise AlreadyResolved(f"incident already resolved by {self.resolved_by}")
 
     def acknowledge(self, person_id: str, at: datetime, note: str | None) -> None:
+        """Record the acknowledgement and its timeline entry (checked beforehand by
+        ``check_acknowledge``; this does not check again)."""
         self.state = State.ACKNOWLEDGED
         self.acknowledged_by, self.acknowledged_at = person_id, at
         self.add(at, EventKind.ACKNOWLEDGED, person_id, note or "")
 
     def resolve(self, person_id: str, at: datetime, note: str | None) -> None:
+        """Record the resolution and its timeline entry (checked beforehand by
+        ``check_open``; this does not check again)."""
         self.state = State.RESOLVED
         self.resolved_by, self.resolved_at = person_id, at
         self.add(at, EventKind.RESOLVED, person_id, note or "")
@@ -160,6 +171,8 @@ class IncidentRecord:
         self.timeline.append(TimelineEntry(at=at, kind=str(kind), actor=actor, detail=detail))
 
     def mark_paged(self, person: Person, tier: Tier, at: datetime, delivery: Delivery | None = None) -> Page:
+        """Add a page of ``person`` in ``tier`` and return it; the current tier moves up
+        to ``tier``, never down. Writes no timeline entry (the caller does)."""
         page = Page(person=person.id, tier=tier.number, at=at, delivery=delivery)
         self.paged.append(page)
         if self.tier is None or tier.number >= self.tier.number:

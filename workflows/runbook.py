@@ -31,7 +31,9 @@ class Directory(Protocol):
     """What planning needs of the people directory (``runbooks.directory.Directory``)."""
 
     @property
-    def people(self) -> Sequence[Person]: ...
+    def people(self) -> Sequence[Person]:
+        """Everyone in the directory."""
+        ...
 
     def resolve(self, ref: str) -> Sequence[Person]:
         """The people a ``person:<id>`` / ``team:<id>`` reference names, in order."""
@@ -49,6 +51,11 @@ class TierSpec:
 
 @dataclass(frozen=True)
 class PlanSpec:
+    """A runbook's plan for one incident, as ``Runbook.plan`` returns it, before the
+    directory resolves its references: the tiers in order, how many times the whole
+    ladder is walked again (``repeat``), who is kept informed and how often, and who
+    is told when every tier has gone unacknowledged (``management``)."""
+
     tiers: list[TierSpec]
     repeat: int = 0
     stakeholders: tuple[str, ...] = ()
@@ -81,6 +88,9 @@ class Runbook:
     sample_services: ClassVar[tuple[str, ...]] = ("example",)
 
     def plan(self, incident: Incident) -> PlanSpec:
+        """The policy for this incident: its tiers, targets and timeouts; every runbook
+        overrides it. Called when the incident is opened (and by ``escalate validate``),
+        never inside the workflow."""
         raise NotImplementedError
 
     async def run(self, esc: Escalation) -> None:
@@ -88,6 +98,8 @@ class Runbook:
         await esc.escalate(resumable=True)
 
     def matches(self, incident: Incident) -> bool:
+        """Whether the registry may choose this runbook for the incident unasked: it
+        auto-matches and both its service and severity rules accept the incident."""
         return (
             self.auto_match
             and (not self.services or incident.service in self.services)
@@ -103,12 +115,22 @@ class Registry:
     runbooks: dict[str, Runbook] = field(default_factory=dict)
 
     def register(self, *runbooks: Runbook) -> None:
+        """Add runbooks; the order they are added in is the order ``select`` tries them.
+
+        Raises:
+            ValueError: a runbook's name is already taken.
+        """
         for runbook in runbooks:
             if runbook.name in self.runbooks:
                 raise ValueError(f"two runbooks are named {runbook.name!r}")
             self.runbooks[runbook.name] = runbook
 
     def get(self, name: str) -> Runbook:
+        """The runbook called ``name``.
+
+        Raises:
+            LookupError: no runbook has that name (the message lists the known ones).
+        """
         try:
             return self.runbooks[name]
         except KeyError:

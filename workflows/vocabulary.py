@@ -11,6 +11,8 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
+    """How bad an incident is, SEV1 the worst; runbooks choose and time tiers by it."""
+
     SEV1 = "SEV1"
     SEV2 = "SEV2"
     SEV3 = "SEV3"
@@ -18,6 +20,8 @@ class Severity(StrEnum):
 
 
 class State(StrEnum):
+    """Where an incident is in its lifecycle (search attribute ``IncidentState``)."""
+
     TRIGGERED = "triggered"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
@@ -32,6 +36,8 @@ class IncidentFlag(StrEnum):
 
 
 class NotificationKind(StrEnum):
+    """What an email is for; it decides the wording and which action links the email carries."""
+
     PAGE = "page"
     STAKEHOLDER = "stakeholder"
     EXHAUSTED = "exhausted"
