@@ -12,12 +12,15 @@ import logging
 import signal
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.document import Documenter
 from activities.notify import Notifier, sendgrid_client
+from activities.record import IncidentRecorder
 from security.links import LinkSigner
+from services.database import open_database
 from services.settings import Settings, get_settings
 from services.temporal import connect
 from services.validate import validated_directory
@@ -42,10 +45,13 @@ def build_notifier(settings: Settings) -> Notifier:
     )
 
 
-def build_activities(settings: Settings, notifier: Notifier | None = None) -> list:
-    """The activity callables, bound to their clients and settings."""
+def build_activities(
+    settings: Settings, notifier: Notifier | None = None, database: Engine | None = None
+) -> list:
+    """The activity callables, bound to their clients, settings and database."""
     notifier = notifier or build_notifier(settings)
-    documenter = Documenter(settings.reports)
+    recorder = IncidentRecorder(database or open_database(settings))
+    documenter = Documenter(settings.reports, recorder)
     return [notifier.send_email, documenter.document_incident]
 
 

@@ -1,5 +1,7 @@
 """The document activity: the incident record and, on resolution, the incident report.
 
+The record goes to the application database (``activities/record.py``) and to files:
+
 ``<id>.json`` is the record (the incident view with its whole timeline), rewritten
 at each documented step; ``<id>.md`` is the post-incident report, written once the
 incident is resolved. Both are written atomically, so a reader never sees half a file.
@@ -7,25 +9,32 @@ incident is resolved. Both are written atomically, so a reader never sees half a
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 from pydantic import TypeAdapter
 from temporalio import activity
 
+from activities.record import IncidentRecorder
 from activities.rendering import TEMPLATES
 from workflows import contract
 from workflows.models import DocumentRequest, DocumentResult, IncidentView, TimelineEntry
 
 
 class Documenter:
-    def __init__(self, reports: Path) -> None:
+    """Holds where records go: report files, and the database when a recorder is given."""
+
+    def __init__(self, reports: Path, recorder: IncidentRecorder | None = None) -> None:
         self.reports = reports
+        self.recorder = recorder
         reports.mkdir(parents=True, exist_ok=True)
 
     @activity.defn(name=contract.DOCUMENT_INCIDENT)
     async def document_incident(self, request: DocumentRequest) -> DocumentResult:
         incident = request.incident
+        if self.recorder is not None:  # a database that is down fails the attempt: Temporal retries
+            await asyncio.to_thread(self.recorder.record, incident, request.archive, request.archive_start)
         self._keep_earlier_incident(incident)
         if request.archive:  # a long incident's earlier entries, each batch in a file of its own
             entries = TypeAdapter(list[TimelineEntry]).dump_json(request.archive, indent=2).decode()

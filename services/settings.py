@@ -50,6 +50,8 @@ class Settings(BaseSettings):
             (``/api/integrations/``): no reading, acting or signing in.
         auth_failure_limit: wrong keys (bearer or sign-in) one client address may send per
             ``auth_failure_window`` seconds before it gets a 429; 0 turns throttling off.
+        database_url: the application database (a secret: it may hold a password);
+            unset, a SQLite file ``DATA_DIR/escalate.db`` that migrates itself.
     """
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
@@ -78,6 +80,9 @@ class Settings(BaseSettings):
     auth_failure_window: int = Field(default=60, ge=1, le=3600)
     directory_file: Path = RUNBOOKS_DIR / "directory.yaml"
     data_dir: Path = Path(".data")
+    # The application database: a SQLite file under DATA_DIR when unset (nothing to
+    # install), ``postgresql://user:password@host/db`` in production.
+    database_url: SecretStr | None = None
     outbox_dir: Path | None = None
     reports_dir: Path | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -128,6 +133,10 @@ class Settings(BaseSettings):
         """``ALERT_SEVERITY_MAP`` as {label value: SEV1..SEV4}."""
         pairs = (item.split("=", 1) for item in _split(self.alert_severity_map) if "=" in item)
         return {key.strip().lower(): value.strip().upper() for key, value in pairs}
+
+    @property
+    def database(self) -> str | None:
+        return self.database_url.get_secret_value() if self.database_url else None
 
     @property
     def outbox(self) -> Path:

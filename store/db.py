@@ -104,6 +104,15 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def head_revision() -> str | None:
+    """The newest schema revision this release ships."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at (``None`` before the first migration)."""
     from alembic.runtime.migration import MigrationContext
