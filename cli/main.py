@@ -4,6 +4,8 @@ escalate dev        the whole embedded stack (what ``make run`` runs)
 escalate worker     one worker
 escalate api        one API process
 escalate validate   check every runbook and the directory, and run every scenario
+escalate migrate    bring the database (DATABASE_URL) to this release's schema
+escalate import     load people and teams from a directory YAML file into the database
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 from services.settings import get_settings
 
@@ -76,7 +79,46 @@ def _api(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from cli.devstack import run_dev_stack
 
-    return run_dev_stack(api_port=args.port)
+    prepared = _migrate(args, seed=True)
+    return prepared or run_dev_stack(api_port=args.port)
+
+
+def _migrate(_: argparse.Namespace, seed: bool = False) -> int:
+    """Bring the database to this release's schema; ``seed``: load the directory into an
+    empty one (``escalate dev``)."""
+    from services.database import open_database
+    from store.db import current_revision, safe_url
+    from store.people import import_directory, is_empty
+
+    settings = get_settings()
+    try:
+        engine = open_database(settings, migrate_now=True)
+    except Exception as exc:  # unreachable server, wrong password...: say so, no trace
+        print(f"escalate: cannot migrate the database: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"database {safe_url(engine.url)} at schema {current_revision(engine)}")
+    if seed and is_empty(engine):
+        counts = import_directory(engine, settings.directory_file)
+        print(f"loaded {counts.people} people and {counts.teams} teams from {settings.directory_file}")
+    engine.dispose()
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Load people and teams from a directory YAML file (new ones added, known ones updated)."""
+    from runbooks.directory import DirectoryError
+    from services.database import open_database
+    from store.people import import_directory
+
+    settings = get_settings()
+    path = args.file or settings.directory_file
+    try:
+        counts = import_directory(open_database(settings), path)
+    except DirectoryError as exc:
+        print(f"escalate import: {exc}", file=sys.stderr)
+        return 1
+    print(f"imported {counts.people} people, {counts.teams} teams, {counts.members} memberships from {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,9 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
     commands.add_parser("validate", help="check runbooks and the directory, run every scenario")
+    commands.add_parser("migrate", help="bring the database (DATABASE_URL) to this release's schema")
+    imported = commands.add_parser("import", help="load people and teams from a directory YAML file")
+    imported.add_argument(
+        "file", nargs="?", type=Path, help="default: DIRECTORY_FILE (runbooks/directory.yaml)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    handler = {"dev": _dev, "worker": _worker, "api": _api, "validate": _validate}
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
+    handler = {
+        "dev": _dev,
+        "worker": _worker,
+        "api": _api,
+        "validate": _validate,
+        "migrate": _migrate,
+        "import": _import,
+    }
     try:
         return handler[args.command](args)
     except KeyboardInterrupt:
