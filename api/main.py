@@ -11,10 +11,12 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
-from api.routes import alertmanager, health, incidents, links, web
+from api.routes import alertmanager, health, incidents, links, reports, web
 from api.web_session import Revocations
 from runbooks import REGISTRY
+from services.database import Database
 from services.incidents import IncidentService
+from services.reports import ReportService
 from services.settings import Settings, get_settings
 from services.temporal import TemporalConnection
 from services.validate import validated_directory
@@ -45,7 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         temporal = TemporalConnection(settings)
         app.state.incidents = IncidentService(temporal, settings, validated_directory(settings), REGISTRY)
+        app.state.database = Database(settings)
+        app.state.reports = ReportService(app.state.database)
         yield
+        app.state.database.dispose()
 
     app = FastAPI(
         title="Escalation Runbooks",
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_failures = FailureThrottle(settings.auth_failure_limit, settings.auth_failure_window)
     app.state.revoked_sessions = Revocations()
     app.include_router(incidents.router)
+    app.include_router(reports.router)
     app.include_router(alertmanager.router, responses=errors.THROTTLED)
     app.include_router(links.router)
     app.include_router(web.router)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.settings import Settings
 from store.db import current_revision, engine_for, head_revision, migrate, safe_url
+from workflows.errors import Unavailable
 
 log = logging.getLogger("escalate.database")
 
@@ -35,3 +38,32 @@ def open_database(settings: Settings, migrate_now: bool | None = None) -> Engine
             f"this release needs {head_revision()!r}: run `escalate migrate`"
         )
     return engine
+
+
+class Database:
+    """The process's engine, opened on first use (a process that never reads the record,
+    or a test that never asks, opens nothing)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def engine(self) -> Engine:
+        """The engine.
+
+        Raises:
+            Unavailable: the database cannot be reached or is behind this release's schema.
+        """
+        with self._lock:
+            if self._engine is None:
+                try:
+                    self._engine = open_database(self._settings)
+                except (SchemaBehind, SQLAlchemyError) as exc:
+                    log.warning("the database cannot be used: %s", exc)
+                    raise Unavailable("the database cannot be reached; try again shortly") from None
+            return self._engine
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()

@@ -1,0 +1,186 @@
+"""The metrics escalation practice asks for, computed over the incident record.
+
+Counts, rates and histograms are SQL aggregates over ``incidents`` and the ``page``
+events; percentiles are taken in Python from the durations the SQL selects (SQLite has
+no percentile function), by linear interpolation between the closest ranks.
+
+Hour types are read in each paged person's own time zone: **business** hours are Monday
+to Friday 09:00–17:59, **sleep** hours 22:00–06:59 on any day, **off** hours the rest.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.engine import Connection, Engine
+
+from store.db import transaction
+from store.tables import feedback, incident_events, incidents, people
+
+PAGE_EVENT = "page"
+
+
+class Percentiles(BaseModel):
+    p50: float | None = None
+    p90: float | None = None
+    count: int = 0
+
+
+class HourTypes(BaseModel):
+    business: int = 0
+    off: int = 0
+    sleep: int = 0
+
+
+class Satisfaction(BaseModel):
+    responses: int = 0
+    average: float | None = None
+    ratings: dict[int, int] = {}
+
+
+class Metrics(BaseModel):
+    since: datetime
+    until: datetime
+    incidents: int
+    mtta_seconds: Percentiles
+    mttr_seconds: Percentiles
+    escalation_rate: float | None
+    tier_ack_rate: dict[int, float]
+    max_tier_histogram: dict[int, int]
+    pages_per_person: dict[str, HourTypes]
+    auto_resolved: int
+    resolved_by_person: int
+    satisfaction: Satisfaction
+
+
+def percentiles(values: list[float]) -> Percentiles:
+    """p50 and p90 by linear interpolation between the closest ranks; None without values."""
+    if not values:
+        return Percentiles()
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        position = share * (len(ordered) - 1)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 3)
+
+    return Percentiles(p50=at(0.5), p90=at(0.9), count=len(ordered))
+
+
+def hour_type(at: datetime, timezone: str) -> str:
+    """``business``, ``off`` or ``sleep`` for an instant, in the person's time zone."""
+    try:
+        local = at.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = at
+    if local.hour >= 22 or local.hour < 7:
+        return "sleep"
+    if local.weekday() < 5 and 9 <= local.hour < 18:
+        return "business"
+    return "off"
+
+
+def metrics(
+    bind: Engine | Connection,
+    since: datetime,
+    until: datetime,
+    service: str | None = None,
+    severity: str | None = None,
+) -> Metrics:
+    """The metrics of the incidents triggered in ``[since, until)``, optionally of one
+    service and one severity."""
+    chosen = [incidents.c.triggered_at >= since, incidents.c.triggered_at < until]
+    if service is not None:
+        chosen.append(incidents.c.service == service)
+    if severity is not None:
+        chosen.append(incidents.c.severity == severity)
+    where = sa.and_(*chosen)
+    with transaction(bind) as conn:
+        rows = conn.execute(
+            sa.select(
+                incidents.c.triggered_at,
+                incidents.c.acknowledged_at,
+                incidents.c.resolved_at,
+                incidents.c.max_tier,
+                incidents.c.auto_resolved,
+            ).where(where)
+        ).all()
+        histogram: dict[int, int] = dict(
+            conn.execute(
+                sa.select(incidents.c.max_tier, sa.func.count())
+                .where(where, incidents.c.max_tier.is_not(None))
+                .group_by(incidents.c.max_tier)
+            ).all()
+        )
+        acked_at_tier: dict[int, int] = dict(
+            conn.execute(
+                sa.select(incidents.c.acknowledged_tier, sa.func.count())
+                .where(where, incidents.c.acknowledged_tier.is_not(None))
+                .group_by(incidents.c.acknowledged_tier)
+            ).all()
+        )
+        chosen_ids = sa.select(incidents.c.id).where(where)
+        paged_tier: dict[int, int] = dict(
+            conn.execute(
+                sa.select(incident_events.c.tier, sa.func.count(sa.distinct(incident_events.c.incident_id)))
+                .where(incident_events.c.kind == PAGE_EVENT, incident_events.c.incident_id.in_(chosen_ids))
+                .group_by(incident_events.c.tier)
+            ).all()
+        )
+        pages: list[tuple[str, datetime, str | None]] = [
+            (row[0], row[1], row[2])
+            for row in conn.execute(
+                sa.select(incident_events.c.actor, incident_events.c.at, people.c.timezone)
+                .select_from(incident_events.outerjoin(people, people.c.id == incident_events.c.actor))
+                .where(incident_events.c.kind == PAGE_EVENT, incident_events.c.incident_id.in_(chosen_ids))
+            )
+        ]
+        ratings: dict[int, int] = dict(
+            conn.execute(
+                sa.select(feedback.c.rating, sa.func.count())
+                .where(feedback.c.incident_id.in_(chosen_ids))
+                .group_by(feedback.c.rating)
+            ).all()
+        )
+    return Metrics(
+        since=since,
+        until=until,
+        incidents=len(rows),
+        mtta_seconds=percentiles(
+            [(r.acknowledged_at - r.triggered_at).total_seconds() for r in rows if r.acknowledged_at]
+        ),
+        mttr_seconds=percentiles(
+            [(r.resolved_at - r.triggered_at).total_seconds() for r in rows if r.resolved_at]
+        ),
+        escalation_rate=round(sum((r.max_tier or 0) > 1 for r in rows) / len(rows), 4) if rows else None,
+        tier_ack_rate={
+            tier: round(acked_at_tier.get(tier, 0) / paged, 4)
+            for tier, paged in sorted(paged_tier.items())
+            if paged
+        },
+        max_tier_histogram=dict(sorted(histogram.items())),
+        pages_per_person=_pages_per_person(pages),
+        auto_resolved=sum(r.auto_resolved is True for r in rows),
+        resolved_by_person=sum(r.auto_resolved is False for r in rows),
+        satisfaction=_satisfaction(ratings),
+    )
+
+
+def _pages_per_person(pages: list[tuple[str, datetime, str | None]]) -> dict[str, HourTypes]:
+    counts: dict[str, Counter[str]] = {}
+    for person, at, timezone in pages:
+        counts.setdefault(person, Counter())[hour_type(at, timezone or "UTC")] += 1
+    return {person: HourTypes(**kinds) for person, kinds in sorted(counts.items())}
+
+
+def _satisfaction(ratings: dict[int, int]) -> Satisfaction:
+    responses = sum(ratings.values())
+    if not responses:
+        return Satisfaction()
+    average = sum(rating * n for rating, n in ratings.items()) / responses
+    return Satisfaction(responses=responses, average=round(average, 2), ratings=dict(sorted(ratings.items())))
