@@ -11,12 +11,12 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateStage
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,8 +31,9 @@ from worker import build_worker
 from workflows.contract import SEARCH_ATTRIBUTES
 from workflows.models import IncidentRequest
 
-# The throwaway PostgreSQL server and the per-test databases of the store tests.
-pytest_plugins = ["postgres"]
+# The throwaway PostgreSQL server and the per-test databases of the store tests; the
+# SendGrid double and a Notifier pointed at it, for the SendGrid tests.
+pytest_plugins = ["postgres", "email_helpers"]
 
 
 @asynccontextmanager
@@ -146,6 +147,29 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await environment.shutdown()
 
 
+@asynccontextmanager
+async def serve_api(
+    settings: Settings,
+    key: str | None = None,
+    worker: Client | None = None,
+    raise_app_exceptions: bool = True,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app for ``settings`` with its lifespan run (and a worker polling through
+    ``worker``, when given), and an in-process client that sends ``Bearer <key>`` (nothing
+    when ``key`` is None); ``client.settings`` and ``client.app`` are set on it."""
+    app = create_app(settings)
+    async with AsyncExitStack() as running:
+        await running.enter_async_context(app.router.lifespan_context(app))
+        if worker is not None:
+            await running.enter_async_context(build_worker(worker, settings))
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+        headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+        async with httpx.AsyncClient(transport=transport, base_url="http://api", headers=headers) as client:
+            client.settings = settings
+            client.app = app
+            yield client
+
+
 @pytest.fixture
 async def api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     """The API app, its lifespan run, wired to the dev server with a worker polling."""
@@ -156,42 +180,46 @@ async def api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
         temporal_address=dev_env.client.service_client.config.target_host,
         max_body_bytes=4096,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), build_worker(dev_env.client, settings):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://api", headers={"Authorization": "Bearer test-key"}
-        ) as client:
-            client.settings = settings
-            yield client
+    async with serve_api(settings, "test-key", worker=dev_env.client) as client:
+        yield client
 
 
 STACK_KEY = "stack-key"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    """``escalate dev`` as a newcomer runs it (dev server, worker and API processes) on free
-    ports; yields the API's base URL and the outbox folder; Ctrl-C (SIGINT) stops it."""
-    data = tmp_path_factory.mktemp("stack")
-    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
-    base = f"http://127.0.0.1:{api_port}"
-    env = {
-        **os.environ,
+def start_dev_stack(data: Path, api_port: int, **env: str) -> tuple[subprocess.Popen, list[int]]:
+    """Start ``escalate dev`` as a newcomer runs it (dev server, worker and API processes) in
+    its own session, so that a signal reaches the supervisor only: the API on ``api_port``,
+    Temporal and its UI on free ports, ``data`` as ``DATA_DIR`` and ``data/dev.log`` its output;
+    the caller's PUBLIC_URL and API_KEYS left out, ``env`` added. Returns the process and its
+    ports (API, Temporal, UI) at once: the caller waits and stops it as it needs."""
+    temporal_port, ui_port = free_port(), free_port()
+    environ = {k: v for k, v in os.environ.items() if k.upper() not in {"PUBLIC_URL", "API_KEYS"}}
+    environ |= {
         "DATA_DIR": str(data),
-        "API_KEYS": STACK_KEY,
-        "PUBLIC_URL": base,
         "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
         "TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
+        **env,
     }
-    log = (data / "dev.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "dev", "--port", str(api_port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with (data / "dev.log").open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "dev", "--port", str(api_port)],
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return process, [api_port, temporal_port, ui_port]
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """``escalate dev`` on free ports (``start_dev_stack``), with its own key and links; yields
+    the API's base URL and the outbox folder; Ctrl-C (SIGINT) stops it."""
+    data = tmp_path_factory.mktemp("stack")
+    api_port = free_port()
+    base = f"http://127.0.0.1:{api_port}"
+    process, _ = start_dev_stack(data, api_port, API_KEYS=STACK_KEY, PUBLIC_URL=base)
     try:
         wait_for_port(api_port, timeout=60)
         yield base, data / "outbox"
@@ -202,7 +230,6 @@ def stack(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
-        log.close()
 
 
 def wait_for_file(folder: Path, pattern: str, timeout: float = 15) -> Path:

@@ -7,69 +7,22 @@ written on the timeline, a throttled one is delivered once, and neither delays t
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
 from datetime import timedelta
 
 import pytest
+from email_helpers import ALICE, demo_incident, page, sendgrid_settings, until
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.notify import Notifier, sendgrid_client
-from runbooks import REGISTRY
-from security.links import LinkSigner
-from sendgrid_double import HANG, SendGridDouble
-from services.opening import prepare, start
-from services.settings import Settings
-from worker import build_worker
+from sendgrid_double import HANG
 from workflows.incident import IncidentWorkflow
-from workflows.models import IncidentRequest, IncidentView, Notification
+from workflows.models import IncidentView
 
-ALICE = "alice@example.com"
 TEN_SECONDS, TASK_LATENCY = timedelta(seconds=10), timedelta(milliseconds=500)
 
 
-@pytest.fixture
-def sendgrid():
-    """``sendgrid(429, 202)`` starts a double with that script; it is stopped after the test."""
-    with contextlib.ExitStack() as stack:
-        yield lambda *script: stack.enter_context(SendGridDouble(list(script)))
-
-
-def notifier(tmp_path, double: SendGridDouble) -> Notifier:
-    return Notifier(
-        outbox=tmp_path / "outbox",
-        public_url="http://127.0.0.1:8000",
-        mail_from="Escalations <escalations@example.com>",
-        signer=LinkSigner(["test-secret"], 3600),
-        sendgrid=sendgrid_client("SG.test", double.url, timeout=1),
-    )
-
-
-def page() -> Notification:
-    """Bob's tier-2 page for a demo incident, with acknowledge/resolve/escalate links."""
-    return Notification.model_validate(
-        {
-            "id": "inc1234567-0002-bob",
-            "kind": "page",
-            "tier": {"number": 2, "name": "team-lead"},
-            "recipient": {"id": "bob", "name": "Bob Chen", "email": "bob@example.com"},
-            "previously_paged": ["Alice Martin"],
-            "incident": {
-                "id": "inc1234567",
-                "title": "Checkout is failing",
-                "severity": "SEV2",
-                "service": "checkout",
-                "runbook": "demo",
-                "state": "triggered",
-                "created_at": "2025-01-01T12:00:00Z",
-            },
-        }
-    )
-
-
-async def test_deliver_page_as_built_when_sendgrid_accepts(tmp_path, sendgrid):
-    send, note = notifier(tmp_path, double := sendgrid(202)), page()
+async def test_deliver_page_as_built_when_sendgrid_accepts(sendgrid, notifier):
+    send, note = notifier(double := sendgrid(202)), page()
     before = send.build(note).get()  # links carry a timestamp in seconds: bracket the send
     result = await ActivityEnvironment().run(send.send_email, note)
     after = send.build(note).get()
@@ -83,34 +36,34 @@ async def test_deliver_page_as_built_when_sendgrid_accepts(tmp_path, sendgrid):
 
 
 @pytest.mark.parametrize("status", [429, 503])
-async def test_raise_retryable_error_when_sendgrid_throttles_or_fails(tmp_path, sendgrid, status):
+async def test_raise_retryable_error_when_sendgrid_throttles_or_fails(sendgrid, notifier, status):
     double = sendgrid(status)
     with pytest.raises(ApplicationError) as raised:
-        await ActivityEnvironment().run(notifier(tmp_path, double).send_email, page())
+        await ActivityEnvironment().run(notifier(double).send_email, page())
     assert raised.value.non_retryable is False and str(status) in raised.value.message
     assert double.statuses() == [status]
 
 
 @pytest.mark.parametrize("status", [400, 401])
-async def test_reject_email_for_good_when_sendgrid_refuses(tmp_path, sendgrid, status):
+async def test_reject_email_for_good_when_sendgrid_refuses(sendgrid, notifier, status):
     double = sendgrid(status)
     with pytest.raises(ApplicationError) as raised:
-        await ActivityEnvironment().run(notifier(tmp_path, double).send_email, page())
+        await ActivityEnvironment().run(notifier(double).send_email, page())
     assert raised.value.type == "EmailRejected" and raised.value.non_retryable is True
     assert str(status) in raised.value.message
 
 
-async def test_send_once_when_delivered_notification_is_retried(tmp_path, sendgrid):
-    send = notifier(tmp_path, double := sendgrid(202))
+async def test_send_once_when_delivered_notification_is_retried(sendgrid, notifier):
+    send = notifier(double := sendgrid(202))
     first = await ActivityEnvironment().run(send.send_email, page())
     second = await ActivityEnvironment().run(send.send_email, page())
     assert first.delivered and second.delivered and second.where == first.where == "sendgrid:msg-1"
     assert len(double.requests) == 1
 
 
-async def test_retry_after_client_timeout_when_sendgrid_hangs(tmp_path, sendgrid):
+async def test_retry_after_client_timeout_when_sendgrid_hangs(sendgrid, notifier):
     double = sendgrid(HANG, 202)
-    send, started = notifier(tmp_path, double), asyncio.get_running_loop().time()
+    send, started = notifier(double), asyncio.get_running_loop().time()
     with pytest.raises(ApplicationError) as raised:
         await ActivityEnvironment().run(send.send_email, page())
     assert asyncio.get_running_loop().time() - started < 5  # gave up after the 1 s timeout
@@ -121,34 +74,6 @@ async def test_retry_after_client_timeout_when_sendgrid_hangs(tmp_path, sendgrid
 
 
 # -- through a real worker on the time-skipping server ---------------------------------
-
-
-async def eventually(check, timeout: float = 15.0):
-    """Poll ``check`` in real time: HTTP retries take real seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (result := await check()) and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.1)
-    return result
-
-
-@contextlib.asynccontextmanager
-async def demo_incident(env, directory, tmp_path, double: SendGridDouble):
-    settings = Settings(
-        data_dir=tmp_path,
-        task_queue=f"sendgrid-{uuid.uuid4()}",
-        sendgrid_api_key="SG.test",
-        sendgrid_host=double.url,
-        sendgrid_timeout=1,
-    )
-    request = IncidentRequest(
-        title="Checkout is failing", severity="SEV2", service="checkout", runbook="demo"
-    )
-    async with build_worker(env.client, settings):
-        handle = await start(env.client, prepare(request, REGISTRY, directory), settings.task_queue)
-        try:
-            yield handle
-        finally:
-            await handle.terminate("test finished")
 
 
 async def failures(handle) -> list:
@@ -164,8 +89,10 @@ def assert_bob_paged_at_ten_seconds(view: IncidentView) -> None:
 async def test_record_failure_and_page_tier_two_at_once_when_sendgrid_rejects(
     env, directory, tmp_path, sendgrid
 ):
-    async with demo_incident(env, directory, tmp_path, double := sendgrid(400)) as handle:
-        failure = (await eventually(lambda: failures(handle)))[0]
+    async with demo_incident(
+        env.client, directory, sendgrid_settings(tmp_path, double := sendgrid(400))
+    ) as handle:
+        failure = (await until(lambda: failures(handle)))[0]
         assert failure.kind == "page_failed"
         assert "Alice Martin" in failure.detail and "400" in failure.detail
         view = await handle.query(IncidentWorkflow.incident)
@@ -178,12 +105,14 @@ async def test_record_failure_and_page_tier_two_at_once_when_sendgrid_rejects(
 
 
 async def test_deliver_once_and_page_tier_two_when_sendgrid_throttles(env, directory, tmp_path, sendgrid):
-    async with demo_incident(env, directory, tmp_path, double := sendgrid(429, 202)) as handle:
+    async with demo_incident(
+        env.client, directory, sendgrid_settings(tmp_path, double := sendgrid(429, 202))
+    ) as handle:
 
         async def alice_accepted():
             return [r for r in double.accepted() if r.recipient == ALICE]
 
-        assert len(await eventually(alice_accepted)) == 1
+        assert len(await until(alice_accepted)) == 1
         await env.sleep(TEN_SECONDS)
         assert_bob_paged_at_ten_seconds(await handle.query(IncidentWorkflow.incident))
         assert [r.status for r in double.requests if r.recipient == ALICE] == [429, 202]

@@ -9,79 +9,22 @@ Notifier's own threads, which the worker gives activity slots to and stops with 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from email_helpers import ALICE, demo_incident, page, sendgrid_settings, until
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.notify import Notifier, sendgrid_client
-from runbooks import REGISTRY
-from security.links import LinkSigner
-from sendgrid_double import HANG, Answer, SendGridDouble
-from services.opening import prepare, start
+from sendgrid_double import HANG, Answer
 from services.settings import Settings
 from worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.models import IncidentRequest, Notification
-
-ALICE = "alice@example.com"
-
-
-@pytest.fixture
-def sendgrid():
-    """``sendgrid(429, 202, delay=1)`` starts a double with that script; stopped after the test."""
-    with contextlib.ExitStack() as stack:
-        yield lambda *script, delay=0.0: stack.enter_context(SendGridDouble(list(script), delay=delay))
-
-
-@pytest.fixture
-def notifier(tmp_path):
-    """``notifier(double, timeout=, threads=)``: a Notifier sending to the double; closed after."""
-    made: list[Notifier] = []
-
-    def make(double: SendGridDouble, timeout: float = 0.5, threads: int = 32) -> Notifier:
-        made.append(
-            Notifier(
-                outbox=tmp_path / "outbox",
-                public_url="http://127.0.0.1:8000",
-                mail_from="Escalations <escalations@example.com>",
-                signer=LinkSigner(["test-secret"], 3600),
-                sendgrid=sendgrid_client("SG.test", double.url, timeout=timeout),
-                threads=threads,
-            )
-        )
-        return made[-1]
-
-    yield make
-    for each in made:
-        each.close()
-
-
-def page(note_id: str = "inc1234567-0002-bob") -> Notification:
-    return Notification.model_validate(
-        {
-            "id": note_id,
-            "kind": "page",
-            "tier": {"number": 2, "name": "team-lead"},
-            "recipient": {"id": "bob", "name": "Bob Chen", "email": "bob@example.com"},
-            "incident": {
-                "id": "inc1234567",
-                "title": "Checkout is failing",
-                "severity": "SEV2",
-                "service": "checkout",
-                "runbook": "demo",
-                "state": "triggered",
-                "created_at": "2025-01-01T12:00:00Z",
-            },
-        }
-    )
+from workflows.models import Notification
 
 
 def attempt(start_to_close: float = 30.0) -> ActivityEnvironment:
@@ -91,17 +34,6 @@ def attempt(start_to_close: float = 30.0) -> ActivityEnvironment:
         environment.info, start_to_close_timeout=timedelta(seconds=start_to_close)
     )
     return environment
-
-
-async def until(check, timeout: float = 15.0):
-    """Poll ``check()`` (sync or async) in real time until it is truthy or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        result = await result if asyncio.iscoroutine(result) else result
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.05)
 
 
 async def test_record_the_attempt_before_calling_sendgrid(tmp_path, sendgrid, notifier):
@@ -175,7 +107,7 @@ async def test_retry_when_sendgrid_says(sendgrid, notifier, status, headers, low
     headers = {name: value.format(**fill) for name, value in headers.items()}
     double = sendgrid(Answer(status, headers=headers))
     with pytest.raises(ApplicationError) as raised:
-        await attempt().run(notifier(double).send_email, page())
+        await attempt().run(notifier(double, timeout=0.5).send_email, page())
     delay = raised.value.next_retry_delay
     assert not raised.value.non_retryable and delay is not None
     assert timedelta(seconds=low) <= delay <= timedelta(seconds=high)
@@ -183,7 +115,7 @@ async def test_retry_when_sendgrid_says(sendgrid, notifier, status, headers, low
 
 async def test_leave_the_retry_to_the_policy_when_sendgrid_gives_no_wait(sendgrid, notifier):
     with pytest.raises(ApplicationError) as raised:
-        await attempt().run(notifier(sendgrid(429)).send_email, page())
+        await attempt().run(notifier(sendgrid(429), timeout=0.5).send_email, page())
     assert raised.value.next_retry_delay is None and not raised.value.non_retryable
 
 
@@ -203,30 +135,6 @@ def test_allow_a_sendgrid_timeout_up_to_45_seconds():
 
 
 # -- through a real worker on a dev server (real time: retry delays are real) ----------------
-
-
-def sendgrid_settings(tmp_path, double: SendGridDouble, **extra) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        task_queue=f"slow-sendgrid-{uuid.uuid4()}",
-        sendgrid_api_key="SG.test",
-        sendgrid_host=double.url,
-        sendgrid_timeout=1,
-        **extra,
-    )
-
-
-@contextlib.asynccontextmanager
-async def demo_incident(client, directory, settings: Settings):
-    request = IncidentRequest(
-        title="Checkout is failing", severity="SEV2", service="checkout", runbook="demo"
-    )
-    async with build_worker(client, settings):
-        handle = await start(client, prepare(request, REGISTRY, directory), settings.task_queue)
-        try:
-            yield handle
-        finally:
-            await handle.terminate("test finished")
 
 
 async def test_wait_as_long_as_sendgrid_asks_before_sending_again(dev_env, directory, tmp_path, sendgrid):
