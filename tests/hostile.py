@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from api.main import create_app
+from conftest import serve_api
 from services.settings import Settings
-from worker import build_worker
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -47,12 +46,8 @@ async def serve(dev_env, data_dir: Path, **overrides) -> AsyncIterator[httpx.Asy
         temporal_address=dev_env.client.service_client.config.target_host,
         **overrides,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), build_worker(dev_env.client, settings):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            client.settings = settings
-            yield client
+    async with serve_api(settings, worker=dev_env.client, raise_app_exceptions=False) as client:
+        yield client
 
 
 async def sign_in(client: httpx.AsyncClient) -> None:

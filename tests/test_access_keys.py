@@ -20,9 +20,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from api.main import create_app
+from conftest import serve_api
 from services.settings import Settings
-from worker import build_worker
 
 KEYS = "ops:ops-secret,noc:noc-secret,plain-secret"
 INTAKE = "am:intake-secret"
@@ -54,12 +53,8 @@ async def served(dev_env, tmp_path, **overrides) -> AsyncIterator[httpx.AsyncCli
         temporal_address=dev_env.client.service_client.config.target_host,
         **overrides,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), build_worker(dev_env.client, settings):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            client.app = app
-            yield client
+    async with serve_api(settings, worker=dev_env.client, raise_app_exceptions=False) as client:
+        yield client
 
 
 @pytest.fixture

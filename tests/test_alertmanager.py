@@ -12,8 +12,8 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import alerts
-from api.main import create_app
 from api.routes import alertmanager
+from conftest import serve_api
 from services import incidents as service
 from services.servers import free_port
 from services.settings import Settings
@@ -179,13 +179,8 @@ async def test_post_without_key_is_401(api):
 
 async def test_post_when_temporal_unreachable_is_503_with_message(tmp_path):
     settings = Settings(data_dir=tmp_path, api_keys="k", temporal_address=f"127.0.0.1:{free_port()}")
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://api", headers={"Authorization": "Bearer k"}
-        ) as client:
-            response = await client.post(URL, json=group(alert()))
+    async with serve_api(settings, "k") as client:
+        response = await client.post(URL, json=group(alert()))
     assert response.status_code == 503
     assert "Temporal cannot be reached" in response.json()["detail"]
 
@@ -227,13 +222,8 @@ async def roomy_api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
         max_body_bytes=1_000_000,
         temporal_address=dev_env.client.service_client.config.target_host,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://api", headers={"Authorization": "Bearer k"}
-        ) as client:
-            yield client
+    async with serve_api(settings, "k") as client:
+        yield client
 
 
 async def test_post_more_than_1000_alerts_is_422(roomy_api):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
-from api.main import create_app
+from conftest import serve_api
 from services.servers import free_port
 from services.settings import Settings
 
@@ -101,14 +99,9 @@ async def test_escalate_pages_next_tier_at_once(api):
 
 async def test_unreachable_temporal_is_503_with_message(tmp_path):
     settings = Settings(data_dir=tmp_path, api_keys="k", temporal_address=f"127.0.0.1:{free_port()}")
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://api", headers={"Authorization": "Bearer k"}
-        ) as client:
-            response = await client.post("/api/incidents", json=DEMO)
-            health = await client.get("/healthz")
+    async with serve_api(settings, "k") as client:
+        response = await client.post("/api/incidents", json=DEMO)
+        health = await client.get("/healthz")
     assert response.status_code == 503
     assert "Temporal cannot be reached" in response.json()["detail"]
     assert health.status_code == 503

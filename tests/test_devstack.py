@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from cli.devstack import Supervisor, banner, child_environment, port_in_use, wait_for_port
-from conftest import wait_for_file
+from conftest import start_dev_stack, wait_for_file
 from services.servers import free_port
 
 pytestmark = pytest.mark.slow  # real servers or long runs: left out of make test-fast
@@ -111,24 +111,9 @@ def launch(tmp_path):
     def _launch(**env: str) -> Stack:
         data = tmp_path / f"stack{len(stacks)}"
         data.mkdir()
-        api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
-        environ = {k: v for k, v in os.environ.items() if k.upper() not in {"PUBLIC_URL", "API_KEYS"}}
-        environ |= {
-            "DATA_DIR": str(data),
-            "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
-            "TEMPORAL_UI_URL": f"http://127.0.0.1:{ui_port}",
-            **env,
-        }
-        log = data / "dev.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "dev", "--port", str(api_port)],
-                env=environ,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        stack = Stack(process, api_port, [api_port, temporal_port, ui_port], log, data / "outbox")
+        api_port = free_port()
+        process, ports = start_dev_stack(data, api_port, **env)
+        stack = Stack(process, api_port, ports, data / "dev.log", data / "outbox")
         stacks.append(stack)
         return stack
 
