@@ -8,12 +8,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from postgres import TEMPLATE
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from activities.record import IncidentRecorder, events_of, summary_of
 from conftest import Incidents, update
+from postgres import TEMPLATE
 from services.settings import Settings
 from store.db import engine_for
 from store.incidents import events_of as stored_events

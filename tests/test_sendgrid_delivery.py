@@ -10,10 +10,10 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from email_helpers import ALICE, demo_incident, page, sendgrid_settings, until
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from email_helpers import ALICE, demo_incident, page, sendgrid_settings, until
 from sendgrid_double import HANG
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentView

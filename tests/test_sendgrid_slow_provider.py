@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from email_helpers import ALICE, demo_incident, page, sendgrid_settings, until
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from email_helpers import ALICE, demo_incident, page, sendgrid_settings, until
 from sendgrid_double import HANG, Answer
 from services.settings import Settings
 from worker import build_worker
