@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError, model_validator
 
 from workflows.models import Model, Person, Team
+from workflows.vocabulary import TargetKind
 
 
 class DirectoryError(ValueError):
@@ -44,13 +45,13 @@ class Directory(Model):
             DirectoryError: the reference is malformed or names nobody.
         """
         kind, _, key = ref.partition(":")
-        if kind == "person" and (person := self.person(key)):
+        if kind == TargetKind.PERSON and (person := self.person(key)):
             return [person]
-        if kind == "team":
+        if kind == TargetKind.TEAM:
             team = next((t for t in self.teams if t.id == key), None)
             if team:
                 return [p for m in team.members if (p := self.person(m))]
-        if kind not in ("person", "team"):
+        if kind not in set(TargetKind):
             raise DirectoryError(f"{ref!r}: a target is 'person:<id>' or 'team:<id>'")
         raise DirectoryError(f"{ref!r}: no such {kind} in the directory")
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from services import prometheus
 from services.database import Database
 from store import reports
 from store.reports import Metrics
@@ -58,3 +59,11 @@ class ReportService:
             return await asyncio.to_thread(reports.metrics, engine, since, until, service, severity)
         except SQLAlchemyError:
             raise Unavailable("the database cannot be reached; try again shortly") from None
+
+    async def prometheus(self) -> bytes:
+        """The record in Prometheus' text format.
+
+        Raises:
+            Unavailable: the database cannot be reached.
+        """
+        return await asyncio.to_thread(prometheus.exposition, self._database.engine())

@@ -11,7 +11,9 @@ to Friday 09:00–17:59, **sleep** hours 22:00–06:59 on any day, **off** hours
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -184,3 +186,68 @@ def _satisfaction(ratings: dict[int, int]) -> Satisfaction:
         return Satisfaction()
     average = sum(rating * n for rating, n in ratings.items()) / responses
     return Satisfaction(responses=responses, average=round(average, 2), ratings=dict(sorted(ratings.items())))
+
+
+class Totals(BaseModel):
+    """Counts since the record began, for Prometheus: incidents, pages, acknowledgements and
+    escalations by severity; times to acknowledge and resolve; incidents open by state."""
+
+    incidents: dict[str, int]
+    acknowledgements: dict[str, int]
+    escalations: dict[str, int]
+    pages: dict[str, int]
+    open_by_state: dict[str, int]
+    seconds_to_acknowledge: dict[str, list[float]]
+    seconds_to_resolve: dict[str, list[float]]
+
+
+def totals(bind: Engine | Connection) -> Totals:
+    """Everything the record holds, by severity (never by person)."""
+    severity = incidents.c.severity
+
+    def by_severity(conn: Connection, *where: sa.ColumnElement[bool]) -> dict[str, int]:
+        query = sa.select(severity, sa.func.count()).where(*where).group_by(severity)
+        return _counts(conn.execute(query).all())
+
+    with transaction(bind) as conn:
+        pages = conn.execute(
+            sa.select(severity, sa.func.count())
+            .select_from(incident_events.join(incidents, incidents.c.id == incident_events.c.incident_id))
+            .where(incident_events.c.kind == PAGE_EVENT)
+            .group_by(severity)
+        ).all()
+        open_states = conn.execute(
+            sa.select(incidents.c.state, sa.func.count())
+            .where(incidents.c.resolved_at.is_(None))
+            .group_by(incidents.c.state)
+        ).all()
+        times = conn.execute(
+            sa.select(
+                severity, incidents.c.triggered_at, incidents.c.acknowledged_at, incidents.c.resolved_at
+            )
+        ).all()
+        result = Totals(
+            incidents=by_severity(conn),
+            acknowledgements=by_severity(conn, incidents.c.acknowledged_at.is_not(None)),
+            escalations=by_severity(conn, incidents.c.max_tier > 1),
+            pages=_counts(pages),
+            open_by_state=_counts(open_states),
+            seconds_to_acknowledge={},
+            seconds_to_resolve={},
+        )
+    for row in times:
+        _add_durations(result, row[0], row[1], row[2], row[3])
+    return result
+
+
+def _counts(rows: Sequence[Any]) -> dict[str, int]:
+    return {str(key): int(n) for key, n in rows}
+
+
+def _add_durations(
+    result: Totals, severity: str, triggered: datetime, acked: datetime | None, resolved: datetime | None
+) -> None:
+    if acked is not None:
+        result.seconds_to_acknowledge.setdefault(severity, []).append((acked - triggered).total_seconds())
+    if resolved is not None:
+        result.seconds_to_resolve.setdefault(severity, []).append((resolved - triggered).total_seconds())

@@ -123,3 +123,40 @@ async def test_the_api_serves_the_record_and_refuses_bad_filters(tmp_path):
         assert (await api.get("/api/metrics", params={"service": "Bad Name"})).status_code == 422
         assert (await api.get("/api/metrics", params={"since": "yesterday"})).status_code == 422
         assert (await api.get("/api/metrics", headers={"Authorization": ""})).status_code == 401
+
+
+def test_prometheus_counts_come_from_the_record_once_each(engine):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from services.prometheus import exposition
+
+    IncidentRecorder(engine).record(incident(2, 7, 30, ["alice", "bob"]))  # a retried activity
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(exposition(engine).decode())
+        for s in family.samples
+    }
+    assert samples[("escalation_incidents_total", (("severity", "SEV2"),))] == 3
+    assert samples[("escalation_incidents_total", (("severity", "SEV1"),))] == 1
+    assert samples[("escalation_pages_total", (("severity", "SEV2"),))] == 1 + 2 + 3
+    assert samples[("escalation_escalations_total", (("severity", "SEV2"),))] == 2
+    assert samples[("escalation_acknowledgements_total", (("severity", "SEV2"),))] == 2
+    ack = "escalation_time_to_acknowledge_seconds"
+    assert samples[(f"{ack}_bucket", (("le", "300.0"), ("severity", "SEV2")))] == 1  # 2 min; 7 min is later
+    assert samples[(f"{ack}_count", (("severity", "SEV2"),))] == 2
+    assert samples[("escalation_open_incidents", (("state", "triggered"),))] == 0
+    label_names = {name for _, labels in samples for name, _ in labels}
+    label_values = {value for _, labels in samples for _, value in labels}
+    assert label_names == {"severity", "state", "le"}  # never a person
+    assert not label_values & {"alice", "bob", "carol"}
+
+
+async def test_the_prometheus_endpoint_needs_a_key_and_serves_text(tmp_path):
+    engine = engine_for(None, tmp_path)
+    migrate(engine)
+    IncidentRecorder(engine).record(incident(1, None, None, ["alice"]))  # still open, paging
+    async with serve_api(Settings(data_dir=tmp_path, api_keys="k"), key="k") as api:
+        answer = await api.get("/metrics")
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+        assert 'escalation_open_incidents{state="triggered"} 1.0' in answer.text
+        assert (await api.get("/metrics", headers={"Authorization": ""})).status_code == 401

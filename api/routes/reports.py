@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import ApiKey
 from api.errors import INCIDENT_ERRORS, Responses
@@ -13,7 +15,7 @@ from services.reports import InvalidPeriod, ReportService, period
 from store.reports import Metrics
 from workflows.models import SERVICE_PATTERN, Severity
 
-router = APIRouter(prefix="/api", tags=["metrics"])
+router = APIRouter(tags=["metrics"])
 ERRORS: Responses = {code: INCIDENT_ERRORS[code] for code in (401, 403, 422, 429)}
 ERRORS[503] = {"description": "The database cannot be reached", **INCIDENT_ERRORS[503]}
 
@@ -23,7 +25,7 @@ def get_reports(request: Request) -> ReportService:
     return service
 
 
-@router.get("/metrics", response_model=Metrics, responses=ERRORS)
+@router.get("/api/metrics", response_model=Metrics, responses=ERRORS)
 async def read_metrics(
     request: Request,
     _: ApiKey,
@@ -42,3 +44,15 @@ async def read_metrics(
     except InvalidPeriod as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return await get_reports(request).metrics(start, end, service, severity.value if severity else None)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}, **ERRORS},
+)
+async def prometheus_metrics(request: Request, _: ApiKey) -> Response:
+    """The record as Prometheus counters (incidents, pages, acknowledgements, escalations by
+    severity), histograms (time to acknowledge and to resolve) and a gauge (open incidents
+    by state), read from the database at each scrape. Scrape it with a bearer API key."""
+    return Response(await get_reports(request).prometheus(), media_type=CONTENT_TYPE_LATEST)
