@@ -58,6 +58,8 @@ OPERATIONS = [
     *[("POST", f"/api/incidents/{{incident_id}}/{action}", 60) for action in ON_INCIDENT],
     ("POST", "/api/integrations/alertmanager", 60),
     ("GET", "/healthz", 5),
+    ("GET", "/api/metrics", 40),
+    ("GET", "/metrics", 10),
 ]
 
 
