@@ -5,6 +5,8 @@ to the workflow or a runbook scenario) fails here, before it reaches a worker.
 Record a new history with ``temporal workflow show -w incident-<id> --output json``;
 ``python -m harness.record_histories`` records today's set afresh (acknowledged,
 exhausted, continued as new with stakeholder updates, resolved by Alertmanager).
+The ``plan-people-*`` set was recorded once the plan carried only the people it names
+and actions carried the responder's name; the others carry the whole directory.
 """
 
 import base64
