@@ -14,9 +14,9 @@ from pydantic import BaseModel
 from workflows.errors import (
     ActionRejected,
     DomainError,
+    NotFound,
     Refused,
     Unavailable,
-    UnknownIncident,
     UnknownResponder,
     UnknownRunbook,
     UnknownTarget,
@@ -34,32 +34,32 @@ ERROR_MODEL: dict[str, Any] = {"model": Problem}
 Responses = dict[int | str, dict[str, Any]]
 
 
-def _error(description: str) -> dict[str, Any]:
+def error_doc(description: str) -> dict[str, Any]:
     return {"description": description, **ERROR_MODEL}
 
 
 # Every route that takes an API key may answer this (api.deps).
-THROTTLED: Responses = {429: _error("Too many wrong API keys from this address: wait Retry-After seconds")}
+THROTTLED: Responses = {429: error_doc("Too many wrong API keys from this address: wait Retry-After seconds")}
 # Error responses the incident routes may give, for the OpenAPI document.
 INCIDENT_ERRORS: Responses = {
-    400: _error("The body could not be read (not UTF-8, not JSON, a key given twice)"),
-    401: _error("Missing API key"),
-    403: _error("API key not accepted, or an intake key (it may only post alerts)"),
-    404: _error("No such incident"),
-    413: _error("Request body too large"),
-    422: _error("Invalid fields"),
+    400: error_doc("The body could not be read (not UTF-8, not JSON, a key given twice)"),
+    401: error_doc("Missing API key"),
+    403: error_doc("API key not accepted, or an intake key (it may only post alerts)"),
+    404: error_doc("No such incident"),
+    413: error_doc("Request body too large"),
+    422: error_doc("Invalid fields"),
     **THROTTLED,
-    503: _error("Temporal cannot be reached"),
+    503: error_doc("Temporal cannot be reached"),
 }
 ACTION_ERRORS: Responses = {
     **INCIDENT_ERRORS,
-    409: _error("The action no longer applies"),
-    422: _error("Invalid fields or unknown responder"),
+    409: error_doc("The action no longer applies"),
+    422: error_doc("Invalid fields or unknown responder"),
 }
 
 # Each domain error's status, once (the most specific class listed first wins).
 STATUS: list[tuple[type[DomainError], int]] = [
-    (UnknownIncident, status.HTTP_404_NOT_FOUND),
+    (NotFound, status.HTTP_404_NOT_FOUND),
     (UnknownResponder, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (UnknownRunbook, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (UnknownTarget, status.HTTP_422_UNPROCESSABLE_CONTENT),

@@ -11,11 +11,12 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
-from api.routes import alertmanager, health, incidents, links, reports, web
+from api.routes import alertmanager, health, incidents, links, people, reports, web
 from api.web_session import Revocations
 from runbooks import REGISTRY
 from services.database import Database
 from services.incidents import IncidentService
+from services.people import DirectoryService
 from services.reports import ReportService
 from services.settings import Settings, get_settings
 from services.temporal import TemporalConnection
@@ -46,8 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         temporal = TemporalConnection(settings)
-        app.state.incidents = IncidentService(temporal, settings, validated_directory(settings), REGISTRY)
         app.state.database = Database(settings)
+        app.state.directory = DirectoryService(app.state.database, REGISTRY, validated_directory(settings))
+        app.state.incidents = IncidentService(temporal, settings, app.state.directory, REGISTRY)
         app.state.reports = ReportService(app.state.database)
         yield
         app.state.database.dispose()
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.revoked_sessions = Revocations()
     app.include_router(incidents.router)
     app.include_router(reports.router)
+    app.include_router(people.router)
     app.include_router(alertmanager.router, responses=errors.THROTTLED)
     app.include_router(links.router)
     app.include_router(web.router)

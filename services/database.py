@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.settings import Settings
-from store.db import current_revision, engine_for, head_revision, migrate, safe_url
+from store.db import current_revision, database_url, engine_for, head_revision, migrate, safe_url
 from workflows.errors import Unavailable
 
 log = logging.getLogger("escalate.database")
@@ -63,6 +64,12 @@ class Database:
                     log.warning("the database cannot be used: %s", exc)
                     raise Unavailable("the database cannot be reached; try again shortly") from None
             return self._engine
+
+    def present(self) -> bool:
+        """False while the embedded SQLite file has never been created (nothing to read)."""
+        if self._engine is not None or self._settings.database is not None:
+            return True
+        return Path(str(database_url(None, self._settings.data_dir).database)).exists()
 
     def dispose(self) -> None:
         if self._engine is not None:

@@ -12,15 +12,15 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from pydantic import BaseModel
 from temporalio.client import (
     Client,
-    WorkflowExecution,
     WorkflowHandle,
 )
 
 from runbooks.directory import Directory
+from services.listing import IncidentSummary, summary, visibility_query
 from services.opening import locate, open_or_repeat, prepare, start
 from services.repeats import RepeatCoalescer
 from services.settings import Settings
@@ -47,18 +47,8 @@ from workflows.vocabulary import Action, EventKind
 RPC_TIMEOUT = timedelta(seconds=10)
 
 
-class IncidentSummary(BaseModel):
-    """One row of the incident list, read from Temporal visibility (no workflow query)."""
-
-    id: str
-    title: str
-    severity: Severity
-    service: str
-    state: State
-    tier: int
-    runbook: str
-    opened_at: datetime
-    flags: list[IncidentFlag] = []
+class DirectorySource(Protocol):
+    def current(self) -> Directory: ...
 
 
 @dataclass(frozen=True)
@@ -76,13 +66,23 @@ class IncidentService:
     Temporal client source, the settings, the directory and the runbook registry."""
 
     def __init__(
-        self, temporal: ClientSource, settings: Settings, directory: Directory, registry: Registry
+        self,
+        temporal: ClientSource,
+        settings: Settings,
+        directory: Directory | DirectorySource,
+        registry: Registry,
     ) -> None:
         self._temporal = temporal
         self.settings = settings
-        self.directory = directory
+        self._directory = directory
         self._registry = registry
         self._repeats = RepeatCoalescer()
+
+    @property
+    def directory(self) -> Directory:
+        """The directory plans are made from now (a fixed one, or the database's)."""
+        source = self._directory
+        return source if isinstance(source, Directory) else source.current()
 
     async def client(self) -> Client:
         """The connected Temporal client.
@@ -179,22 +179,12 @@ class IncidentService:
     ) -> list[IncidentSummary]:
         """Incidents, newest first, from Temporal visibility. ``service`` and ``responder``
         must have matched the slug pattern: nothing can escape the query's quotes."""
-        # A long incident continues as new: only the last run of each stands for it.
-        clauses = [f"WorkflowType = '{contract.WORKFLOW_NAME}'", "ExecutionStatus != 'ContinuedAsNew'"]
-        filters = (
-            (contract.STATE, state),
-            (contract.SEVERITY, severity),
-            (contract.SERVICE, service),
-            (contract.RESPONDERS, responder),
-            (contract.FLAGS, flag),
-        )
-        clauses += [f"{key.name} = '{value}'" for key, value in filters if value is not None]
+        query = visibility_query(state, severity, service, responder, flag)
         client = await self.client()
         rows = []
         with temporal_calls():
-            query = " AND ".join(clauses)
             async for execution in client.list_workflows(query, limit=limit, rpc_timeout=RPC_TIMEOUT):
-                rows.append(await _summary(execution))
+                rows.append(await summary(execution))
         return rows
 
     def links(self, incident_id: str) -> dict[str, str]:
@@ -269,22 +259,6 @@ async def _execute(
         return await handle.execute_update(
             action.value, body, id=update_id, result_type=IncidentView, rpc_timeout=RPC_TIMEOUT
         )
-
-
-async def _summary(execution: WorkflowExecution) -> IncidentSummary:
-    attributes = execution.typed_search_attributes
-    memo = await execution.memo()
-    return IncidentSummary(
-        id=memo.get("incident_id") or execution.id.removeprefix("incident-"),
-        title=memo.get("title", ""),
-        severity=Severity(attributes.get(contract.SEVERITY) or Severity.SEV4),
-        service=attributes.get(contract.SERVICE) or "",
-        state=State(attributes.get(contract.STATE) or State.TRIGGERED),
-        tier=attributes.get(contract.TIER) or 0,
-        runbook=attributes.get(contract.RUNBOOK) or "",
-        opened_at=execution.start_time,
-        flags=[IncidentFlag(f) for f in attributes.get(contract.FLAGS) or []],
-    )
 
 
 def _count(view: IncidentView, note: Note) -> int:

@@ -26,7 +26,13 @@ class DomainError(Exception):
         return _BY_CODE.get(code or "", ActionRejected)(message)
 
 
-class UnknownIncident(DomainError):
+class NotFound(DomainError):
+    """What the caller named does not exist (404)."""
+
+    code = "not-found"
+
+
+class UnknownIncident(NotFound):
     """No incident (or no running workflow for it) has this id."""
 
     code = "unknown-incident"
@@ -97,6 +103,7 @@ class Refused(DomainError):
 _BY_CODE: dict[str, type[DomainError]] = {
     cls.code: cls
     for cls in (
+        NotFound,
         UnknownIncident,
         UnknownResponder,
         UnknownRunbook,
