@@ -19,8 +19,9 @@ from sqlalchemy.engine import Engine
 from store.db import transaction
 from store.incidents import append_events, upsert_incident
 from store.models import IncidentEvent, IncidentSummary
+from store.reviews import create_draft, draft
 from store.tables import incident_events
-from workflows.models import IncidentView, TimelineEntry
+from workflows.models import IncidentView, State, TimelineEntry
 from workflows.vocabulary import SYSTEM_ACTORS
 
 PAGE_EVENT = "page"
@@ -115,4 +116,7 @@ class IncidentRecorder:
             ).scalar()
             if stored is None or stored <= last:
                 upsert_incident(conn, summary_of(view))
-            return append_events(conn, events_of(view, archive, archive_start))
+            inserted = append_events(conn, events_of(view, archive, archive_start))
+            if view.state is State.RESOLVED:  # the post-incident review's first draft
+                create_draft(conn, view.id, draft(view.description or view.title))
+            return inserted

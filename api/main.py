@@ -11,13 +11,14 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
-from api.routes import alertmanager, health, incidents, links, people, reports, web
+from api.routes import alertmanager, health, incidents, links, people, reports, reviews, web
 from api.web_session import Revocations
 from runbooks import REGISTRY
 from services.database import Database
 from services.incidents import IncidentService
 from services.people import DirectoryService
 from services.reports import ReportService
+from services.reviews import ReviewService
 from services.settings import Settings, get_settings
 from services.temporal import TemporalConnection
 from services.validate import validated_directory
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.directory = DirectoryService(app.state.database, REGISTRY, validated_directory(settings))
         app.state.incidents = IncidentService(temporal, settings, app.state.directory, REGISTRY)
         app.state.reports = ReportService(app.state.database)
+        app.state.reviews = ReviewService(app.state.database, app.state.directory.current)
         yield
         app.state.database.dispose()
 
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(reports.router)
     app.include_router(people.router)
+    app.include_router(reviews.router)
     app.include_router(alertmanager.router, responses=errors.THROTTLED)
     app.include_router(links.router)
     app.include_router(web.router)

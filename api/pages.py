@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi.responses import HTMLResponse
 
-from activities.rendering import build_environment
+from activities.rendering import build_environment, duration, markdown_text, when
 
 # Pages that carry a token or act on an incident must not be cached, framed or
 # leak their address to another site.
@@ -31,7 +31,18 @@ def local_time(value: datetime | None, timezone: str = "UTC") -> str:
     return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
 
 
-PAGES = build_environment("api", local_time=local_time)
+def markdown_block(value: object) -> str:
+    """Prose for a Markdown document: each line escaped, the line breaks kept."""
+    return "\n".join(markdown_text(line) for line in str(value).strip().splitlines())
+
+
+def seconds(value: float | None) -> str:
+    return duration(timedelta(seconds=value)) if value is not None else "-"
+
+
+PAGES = build_environment(
+    "api", local_time=local_time, md=markdown_text, md_block=markdown_block, when=when, seconds=seconds
+)
 
 
 def render(template: str, status_code: int = 200, **context) -> HTMLResponse:

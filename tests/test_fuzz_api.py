@@ -60,6 +60,12 @@ OPERATIONS = [
     ("GET", "/healthz", 5),
     ("GET", "/api/metrics", 40),
     ("GET", "/metrics", 10),
+    *[(method, f"/api/{kind}", 30) for kind in ("people", "teams") for method in ("GET", "POST")],
+    *[(method, f"/api/people/{{person_id}}", 30) for method in ("GET", "PATCH")],
+    *[(method, f"/api/teams/{{team_id}}", 30) for method in ("GET", "PATCH")],
+    ("GET", "/api/incidents/{incident_id}/review", 30),
+    ("PUT", "/api/incidents/{incident_id}/review", 30),
+    ("GET", "/api/incidents/{incident_id}/review.md", 10),
 ]
 
 
