@@ -87,6 +87,18 @@ def hour_type(at: datetime, timezone: str) -> str:
     return "off"
 
 
+def chosen(
+    since: datetime, until: datetime, service: str | None, severity: str | None
+) -> sa.ColumnElement[bool]:
+    """The incidents triggered in ``[since, until)``, of one service and severity if given."""
+    where = [incidents.c.triggered_at >= since, incidents.c.triggered_at < until]
+    if service is not None:
+        where.append(incidents.c.service == service)
+    if severity is not None:
+        where.append(incidents.c.severity == severity)
+    return sa.and_(*where)
+
+
 def metrics(
     bind: Engine | Connection,
     since: datetime,
@@ -96,12 +108,7 @@ def metrics(
 ) -> Metrics:
     """The metrics of the incidents triggered in ``[since, until)``, optionally of one
     service and one severity."""
-    chosen = [incidents.c.triggered_at >= since, incidents.c.triggered_at < until]
-    if service is not None:
-        chosen.append(incidents.c.service == service)
-    if severity is not None:
-        chosen.append(incidents.c.severity == severity)
-    where = sa.and_(*chosen)
+    where = chosen(since, until, service, severity)
     with transaction(bind) as conn:
         rows = conn.execute(
             sa.select(

@@ -160,3 +160,36 @@ async def test_the_prometheus_endpoint_needs_a_key_and_serves_text(tmp_path):
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
         assert 'escalation_open_incidents{state="triggered"} 1.0' in answer.text
         assert (await api.get("/metrics", headers={"Authorization": ""})).status_code == 401
+
+
+async def test_the_metrics_page_shows_the_numbers_of_the_json_endpoint(tmp_path):
+    from hostile import sign_in
+
+    engine = engine_for(None, tmp_path)
+    migrate(engine)
+    import_directory(engine, RUNBOOKS_DIR / "directory.yaml")
+    recorder = IncidentRecorder(engine)
+    recorder.record(incident(1, 2, 10, ["alice"]))
+    recorder.record(incident(2, 7, 30, ["alice", "<b>bob</b>"]))  # a hostile id stays text
+    async with serve_api(Settings(data_dir=tmp_path, api_keys="test-key")) as web:
+        assert (await web.get("/reports")).status_code in (303, 401)  # signed-in pages only
+        await sign_in(web)
+        period = {"since": "2026-11-10", "until": "2026-11-20"}
+        page = await web.get("/reports", params=period)
+        assert page.status_code == 200
+        numbers = (
+            await web.get(
+                "/api/metrics",
+                params={"since": "2026-11-10", "until": "2026-11-21"},
+                headers={"Authorization": "Bearer test-key"},
+            )
+        ).json()
+        assert f'<dd id="incidents">{numbers["incidents"]}</dd>' in page.text
+        assert "p50 4m 30s" in page.text and numbers["mtta_seconds"]["p50"] == 270.0
+        assert '<dd id="escalation">50 %</dd>' in page.text and numbers["escalation_rate"] == 0.5
+        assert page.text.count("<svg") == 5 and "<b>bob</b>" not in page.text
+        assert "&lt;b&gt;bob&lt;/b&gt;" in page.text
+        assert "script" not in page.text.lower()
+        bad = await web.get("/reports", params={"since": "2026-11-20", "until": "2026-11-10"})
+        assert bad.status_code == 422 and "before" in bad.text
+        assert (await web.get("/reports", params={"since": "tomorrow"})).status_code == 422

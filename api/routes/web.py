@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from api.deps import IncidentsDep
 from api.pages import render
-from api.routes import outbox, web_incident
+from api.routes import outbox, web_incident, web_reports
 from api.web_session import SessionDep, WebSession, forbidden, nav, redirect
 from api.web_session import router as session_router
 from runbooks import REGISTRY
@@ -143,3 +143,4 @@ async def new_incident(
 # After /incidents/new above: /incidents/{incident_id} would take "new" for an id.
 router.include_router(web_incident.router)
 router.include_router(outbox.router)
+router.include_router(web_reports.router)
