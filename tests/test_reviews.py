@@ -107,3 +107,44 @@ async def test_reviews_refuse_what_does_not_apply(tmp_path):
         ).status_code == 401
         unchanged = (await api.get("/api/incidents/inc-done/review")).json()
         assert unchanged["sections"]["action_items"] == [] and unchanged["updated_by"] is None
+
+
+async def test_the_review_is_edited_in_the_browser(tmp_path):
+    import re
+
+    from hostile import sign_in
+    from store.db import migrate
+
+    engine = engine_for(None, tmp_path)
+    migrate(engine)
+    IncidentRecorder(engine).record(resolved("inc-done"))
+    async with serve_api(Settings(data_dir=tmp_path, api_keys="test-key")) as web:
+        await sign_in(web)
+        page = await web.get("/incidents/inc-done/review")
+        assert page.status_code == 200 and "Payments failed for 20 minutes." in page.text
+        assert "<b>down</b>" not in page.text  # the title is escaped
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        form = {
+            "csrf": csrf,
+            "summary": "Bad deploy",
+            "lucky": "Quiet night",
+            "action_items": "alice: Add a canary",
+        }
+        saved = await web.post("/incidents/inc-done/review", data=form)
+        assert saved.status_code == 303
+        shown = await web.get(saved.headers["location"])
+        assert "Saved." in shown.text and "Quiet night" in shown.text and "alice: Add a canary" in shown.text
+        stranger = await web.post(
+            "/incidents/inc-done/review", data={**form, "action_items": "mallory: Fix it"}
+        )
+        assert stranger.status_code == 422 and "mallory" in stranger.text and "Quiet night" in stranger.text
+        malformed = await web.post(
+            "/incidents/inc-done/review", data={**form, "action_items": "no owner here"}
+        )
+        assert malformed.status_code == 422 and "owner: what" in malformed.text
+        assert (
+            await web.post("/incidents/inc-done/review", data={**form, "csrf": "forged"})
+        ).status_code == 403
+        exported = await web.get("/incidents/inc-done/review.md")
+        assert exported.status_code == 200 and "- [ ] Add a canary (owner: alice)" in exported.text
+        assert (await web.get("/incidents/nothing/review")).status_code == 404

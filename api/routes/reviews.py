@@ -52,7 +52,11 @@ async def write_review(
 )
 async def export_review(incident_id: str, request: Request, _: ApiKey) -> Response:
     """The review as a Markdown document."""
-    review = await _reviews(request).get(incident_id)
+    return markdown(await _reviews(request).get(incident_id))
+
+
+def markdown(review: Review) -> Response:
+    """The review as a Markdown download."""
     text = PAGES.get_template("review.md").render(review=review)
-    headers = {"Content-Disposition": f'attachment; filename="{incident_id}-review.md"'}
+    headers = {"Content-Disposition": f'attachment; filename="{review.incident_id}-review.md"'}
     return Response(text, media_type="text/markdown; charset=utf-8", headers=headers)

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from api.deps import IncidentsDep
 from api.pages import render
-from api.routes import outbox, web_incident, web_reports
+from api.routes import outbox, web_incident, web_reports, web_review
 from api.web_session import SessionDep, WebSession, forbidden, nav, redirect
 from api.web_session import router as session_router
 from runbooks import REGISTRY
@@ -144,3 +144,4 @@ async def new_incident(
 router.include_router(web_incident.router)
 router.include_router(outbox.router)
 router.include_router(web_reports.router)
+router.include_router(web_review.router)
