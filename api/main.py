@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from api import errors
 from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         temporal = TemporalConnection(settings)
         app.state.database = Database(settings)
         app.state.directory = DirectoryService(app.state.database, REGISTRY, validated_directory(settings))
+        await run_in_threadpool(app.state.directory.load)  # warm, before the first request
         app.state.incidents = IncidentService(temporal, settings, app.state.directory, REGISTRY)
         app.state.reports = ReportService(app.state.database)
         app.state.reviews = ReviewService(app.state.database, app.state.directory.current)

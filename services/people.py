@@ -6,7 +6,8 @@ before it applies. Every edit is checked before it is written: the result must s
 consistent directory in which every runbook's plans resolve, so an edit can never make
 incidents unopenable (409 with the problems). Each process caches the directory and reads
 it again at most every ``REFRESH_SECONDS`` (edits made by another replica show within
-that); a database that cannot be read keeps the last directory, so it never stops paging.
+that, read in the background so that no request waits on the database); a database that
+cannot be read keeps the last directory, so it never stops paging.
 """
 
 from __future__ import annotations
@@ -50,14 +51,21 @@ class DirectoryService:
         self._fallback = fallback
         self._cached: Directory | None = None
         self._read_at = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._refreshing = threading.Event()
 
     # -- the directory plans are made from --------------------------------------
 
     def current(self) -> Directory:
-        """The directory now (cached; see the module's docstring)."""
-        if self._cached is not None and time.monotonic() - self._read_at < REFRESH_SECONDS:
-            return self._cached
+        """The directory now, never waiting on the database: a stale copy is refreshed in
+        the background (callers run on the API's event loop)."""
+        if time.monotonic() - self._read_at >= REFRESH_SECONDS and not self._refreshing.is_set():
+            self._refreshing.set()
+            threading.Thread(target=self.load, name="directory-refresh", daemon=True).start()
+        return self._cached or self._fallback
+
+    def load(self) -> Directory:
+        """Read the directory now (blocking): at start-up, after an edit, and in the background."""
         with self._lock:
             try:
                 self._cached = self._read() or self._fallback
@@ -65,6 +73,7 @@ class DirectoryService:
                 log.warning("cannot read the directory from the database (%s): keeping the last one", exc)
                 self._cached = self._cached or self._fallback
             self._read_at = time.monotonic()
+            self._refreshing.clear()
             return self._cached
 
     def _read(self) -> Directory | None:
@@ -129,7 +138,7 @@ class DirectoryService:
 
     def _check(self, edit: Any, kind: str | None = None, new_id: str | None = None) -> None:
         """Refuse an edit that leaves an inconsistent directory or a runbook unplannable."""
-        before = self.current()
+        before = self.load()  # edits run in a worker thread: check against the latest
         if kind == "person" and before.person(new_id or "") is not None:
             raise DirectoryConflict(f"person {new_id!r} already exists")
         if kind == "team" and any(t.id == new_id for t in before.teams):
@@ -152,7 +161,7 @@ class DirectoryService:
                 change(engine)
             except rows.AlreadyExists as exc:
                 raise DirectoryConflict(str(exc)) from None
-            self._read_at = 0.0  # read again at the next use
+            self.load()  # this process sees its own edit at once
 
     def _seed(self, engine: Any) -> None:
         for person in self._fallback.people:
