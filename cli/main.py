@@ -50,9 +50,14 @@ def _validate(_: argparse.Namespace) -> int:
 
 
 def _worker(_: argparse.Namespace) -> int:
+    from services.database import SchemaBehind
     from worker import run_worker
 
-    asyncio.run(run_worker())
+    try:
+        asyncio.run(run_worker())
+    except SchemaBehind as exc:
+        print(f"escalate worker: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

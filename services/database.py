@@ -25,7 +25,9 @@ def open_database(settings: Settings, migrate_now: bool | None = None) -> Engine
 
     The embedded SQLite database migrates itself (nothing else would); a server database
     is migrated by ``escalate migrate`` (``escalate dev`` runs it), and a process refuses
-    to start on one that is behind rather than fail on its first write.
+    to start on one that is behind rather than fail on its first write. A server database
+    that cannot be reached does not stop a worker from starting: paging needs no database,
+    and recording retries until it is back.
 
     Raises:
         SchemaBehind: a server database below this release's schema.
@@ -33,9 +35,15 @@ def open_database(settings: Settings, migrate_now: bool | None = None) -> Engine
     engine = engine_for(settings.database, settings.data_dir)
     if migrate_now if migrate_now is not None else settings.database is None:
         migrate(engine)
-    elif current_revision(engine) != head_revision():
+        return engine
+    try:
+        found = current_revision(engine)
+    except SQLAlchemyError as exc:
+        log.warning("cannot reach the database %s now (%s): recording retries", safe_url(engine.url), exc)
+        return engine
+    if found != head_revision():
         raise SchemaBehind(
-            f"the database {safe_url(engine.url)} is at schema {current_revision(engine)!r}, "
+            f"the database {safe_url(engine.url)} is at schema {found!r}, "
             f"this release needs {head_revision()!r}: run `escalate migrate`"
         )
     return engine

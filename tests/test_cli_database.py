@@ -58,3 +58,20 @@ def test_import_of_a_broken_directory_names_the_problem(tmp_path):
     )
     result = escalate("import", str(broken), DATA_DIR=str(tmp_path))
     assert result.returncode == 1 and "zoe" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_server_database_behind_is_refused_and_one_that_is_down_is_not(postgres, tmp_path):
+    """A worker must not start on a schema it cannot write, but an outage must not stop
+    it from paging: it starts, and recording retries until the database is back."""
+    import pytest
+    from pydantic import SecretStr
+
+    from services.database import SchemaBehind, open_database
+    from services.settings import Settings
+
+    empty = postgres.url(postgres.create_database())  # no schema at all
+    behind = Settings(data_dir=tmp_path, database_url=SecretStr(empty))
+    with pytest.raises(SchemaBehind, match="escalate migrate"):
+        open_database(behind)
+    down = Settings(data_dir=tmp_path, database_url=SecretStr("postgresql://ops:pw@127.0.0.1:1/x"))
+    assert open_database(down).url.port == 1
