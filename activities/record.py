@@ -18,13 +18,11 @@ from sqlalchemy.engine import Engine
 
 from store.db import transaction
 from store.incidents import append_events, upsert_incident
-from store.models import IncidentEvent, IncidentSummary
+from store.models import PAGE_EVENT, IncidentEvent, IncidentSummary
 from store.reviews import create_draft, draft
 from store.tables import incident_events
 from workflows.models import IncidentView, State, TimelineEntry
 from workflows.vocabulary import SYSTEM_ACTORS
-
-PAGE_EVENT = "page"
 
 
 def summary_of(view: IncidentView) -> IncidentSummary:
@@ -69,7 +67,6 @@ def events_of(
             at=page.at,
             actor=page.person,
             tier=page.tier,
-            data={"person": page.person, "tier": page.tier},
         )
         for number, page in enumerate(view.paged)
     ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi.responses import HTMLResponse
 
 from activities.rendering import build_environment, duration, markdown_text, when
+from workflows.models import SERVICE_PATTERN, Severity
 
 # Pages that carry a token or act on an incident must not be cached, framed or
 # leak their address to another site.
@@ -43,6 +45,21 @@ def seconds(value: float | None) -> str:
 PAGES = build_environment(
     "api", local_time=local_time, md=markdown_text, md_block=markdown_block, when=when, seconds=seconds
 )
+
+
+SERVICE_HELP = (
+    "Service: lowercase letters, digits, '.', '_' or '-' (at most 63), starting with a letter or digit."
+)
+
+
+def filter_problems(severity: str, service: str) -> list[str]:
+    """What is wrong with a page's severity and service filters (empty: nothing)."""
+    problems = []
+    if severity and severity not in {s.value for s in Severity}:
+        problems.append("Unknown severity.")
+    if service and not re.fullmatch(SERVICE_PATTERN, service):
+        problems.append(SERVICE_HELP)
+    return problems
 
 
 def render(template: str, status_code: int = 200, **context) -> HTMLResponse:

@@ -156,18 +156,12 @@ class DirectoryService:
         engine = self._database.engine()
         with self._lock:
             if rows.is_empty(engine):  # the first edit: the directory file becomes the database's
-                self._seed(engine)
+                rows.store_directory(engine, self._fallback)
             try:
                 change(engine)
             except rows.AlreadyExists as exc:
                 raise DirectoryConflict(str(exc)) from None
             self.load()  # this process sees its own edit at once
-
-    def _seed(self, engine: Any) -> None:
-        for person in self._fallback.people:
-            rows.upsert_person(engine, PersonRecord(**person.model_dump()))
-        for team in self._fallback.teams:
-            rows.create_team(engine, TeamRecord(**team.model_dump()))
 
 
 def _person(record: PersonRecord) -> Person:

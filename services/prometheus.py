@@ -13,10 +13,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from store.reports import Totals, totals
-from workflows.errors import Unavailable
 from workflows.vocabulary import State
 
 # Seconds: 1 min, 5 min, 15 min, 30 min, 1 h, 2 h, 4 h, 8 h, 1 day.
@@ -70,15 +68,8 @@ class _RecordCollector(Collector):
 
 
 def exposition(engine: Engine) -> bytes:
-    """The text Prometheus scrapes (blocking: run it in a thread).
-
-    Raises:
-        Unavailable: the database cannot be reached.
-    """
-    try:
-        record = totals(engine)
-    except SQLAlchemyError:
-        raise Unavailable("the database cannot be reached; try again shortly") from None
+    """The text Prometheus scrapes (blocking: run it in a thread)."""
+    record = totals(engine)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_RecordCollector(record))
     return generate_latest(registry)

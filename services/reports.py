@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from services import prometheus
 from services.database import Database
-from store import reports
+from store import reports, trends
 from store.reports import Metrics
+from store.trends import Day
 from workflows.errors import Unavailable
 
 DEFAULT_PERIOD = timedelta(days=30)
+T = TypeVar("T")
 LONGEST_PERIOD = timedelta(days=366)
 
 
@@ -54,11 +58,25 @@ class ReportService:
         Raises:
             Unavailable: the database cannot be reached.
         """
+        return await self._read(reports.metrics, since, until, service, severity)
+
+    async def _read(self, query: Callable[..., T], *args: object) -> T:
+        """Run one store query in a thread; a database that fails is ``Unavailable``."""
         engine = self._database.engine()
         try:
-            return await asyncio.to_thread(reports.metrics, engine, since, until, service, severity)
+            return await asyncio.to_thread(query, engine, *args)
         except SQLAlchemyError:
             raise Unavailable("the database cannot be reached; try again shortly") from None
+
+    async def daily(
+        self, since: datetime, until: datetime, service: str | None = None, severity: str | None = None
+    ) -> list[Day]:
+        """One point per UTC day of the period (the metrics page's charts).
+
+        Raises:
+            Unavailable: the database cannot be reached.
+        """
+        return await self._read(trends.daily, since, until, service, severity)
 
     async def prometheus(self) -> bytes:
         """The record in Prometheus' text format.
@@ -66,4 +84,4 @@ class ReportService:
         Raises:
             Unavailable: the database cannot be reached.
         """
-        return await asyncio.to_thread(prometheus.exposition, self._database.engine())
+        return await self._read(prometheus.exposition)

@@ -17,11 +17,11 @@ from pydantic import BaseModel
 from services.database import Database
 from store import reviews as rows
 from store.incidents import events_of, get_incident
+from store.models import PAGE_EVENT
 from store.reviews import ReviewSections
 from workflows.errors import ActionRejected, NotFound, UnknownResponder
 from workflows.vocabulary import SYSTEM_ACTORS, Actor
 
-PAGE_EVENT = "page"
 NOT_PEOPLE = SYSTEM_ACTORS | {Actor.RUNBOOK.value, Actor.EMAIL.value, "api"}
 
 

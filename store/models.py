@@ -10,6 +10,10 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+# The event-log kind of one page (person in ``actor``, tier in ``tier``), beside the
+# timeline's own kinds.
+PAGE_EVENT = "page"
+
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid")

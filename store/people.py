@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from runbooks.directory import load_directory
+from runbooks.directory import Directory, load_directory
 from store.db import transaction, utcnow
 from store.models import ImportCounts, PersonRecord, TeamRecord
 from store.tables import people, team_members, teams
@@ -147,7 +147,11 @@ def import_directory(engine: Engine | Connection, directory_yaml_path: str | Pat
     Raises:
         runbooks.directory.DirectoryError: the file is missing or invalid (nothing written).
     """
-    directory = load_directory(directory_yaml_path)
+    return store_directory(engine, load_directory(directory_yaml_path))
+
+
+def store_directory(engine: Engine | Connection, directory: Directory) -> ImportCounts:
+    """Upsert every person and team of ``directory``, in one transaction."""
     with transaction(engine) as conn:
         for person in directory.people:
             upsert_person(conn, PersonRecord(**person.model_dump()))

@@ -21,9 +21,8 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Connection, Engine
 
 from store.db import transaction
+from store.models import PAGE_EVENT
 from store.tables import feedback, incident_events, incidents, people
-
-PAGE_EVENT = "page"
 
 
 class Percentiles(BaseModel):

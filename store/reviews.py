@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 from sqlalchemy.engine import Connection, Engine
 
 from store.db import transaction, utcnow
@@ -18,18 +18,14 @@ from workflows.models import Slug
 Prose = Annotated[str, StringConstraints(max_length=20_000)]
 
 
-class ActionItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ActionItem(Record):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
     owner: Slug
     done: bool = False
 
 
-class ReviewSections(BaseModel):
+class ReviewSections(Record):
     """What the team writes. ``PUT`` replaces all of it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     summary: Prose = ""
     contributing_factors: Prose = ""

@@ -93,12 +93,15 @@ class Incident(Model):
     _labels = field_validator("labels")(_check_labels)
 
 
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+
+
 class Person(Model):
     """Someone who can be paged. ``timezone`` is an IANA name such as ``Europe/Paris``."""
 
     id: Slug
     name: ShortText
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    email: Email
     timezone: str = "UTC"
 
 

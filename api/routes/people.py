@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from api.deps import ApiKey
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS, Responses, error_doc
 from services.people import DirectoryService
-from workflows.models import Person, ShortText, Slug, Team
+from workflows.models import Email, Model, Person, ShortText, Slug, Team
 
 
 def _zone(name: str) -> str:
@@ -24,33 +24,28 @@ def _zone(name: str) -> str:
 
 
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NewPerson(Strict):
+class NewPerson(Model):
     id: Slug
     name: ShortText
     email: Email
     timezone: TimeZone = "UTC"
 
 
-class PersonChanges(Strict):
+class PersonChanges(Model):
     name: ShortText | None = None
     email: Email | None = None
     timezone: TimeZone | None = None
 
 
-class NewTeam(Strict):
+class NewTeam(Model):
     id: Slug
     name: ShortText
     members: list[Slug] = Field(min_length=1, max_length=200)
 
 
-class TeamChanges(Strict):
+class TeamChanges(Model):
     name: ShortText | None = None
     members: list[Slug] | None = Field(default=None, min_length=1, max_length=200)
 

@@ -10,7 +10,6 @@ functions, so a page and an API call always do the same thing.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
@@ -18,13 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.deps import IncidentsDep
-from api.pages import render
+from api.pages import SERVICE_HELP, filter_problems, render
 from api.routes import outbox, web_incident, web_reports, web_review
 from api.web_session import SessionDep, WebSession, forbidden, nav, redirect
 from api.web_session import router as session_router
 from runbooks import REGISTRY
 from workflows.errors import UnknownRunbook, UnknownTarget
-from workflows.models import SERVICE_PATTERN, IncidentRequest, Severity, State
+from workflows.models import IncidentRequest, Severity, State
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session_router)
@@ -33,8 +32,7 @@ Form_ = Annotated[str, Form()]
 FIELD_HELP = {
     "title": "Give the incident a title (1 to 200 characters, control characters removed).",
     "severity": "Choose a severity.",
-    "service": "Service: lowercase letters, digits, '.', '_' or '-' (at most 63), "
-    "starting with a letter or digit.",
+    "service": SERVICE_HELP,
     "description": "The description is limited to 10,000 characters.",
     "runbook": "Choose a runbook from the list.",
 }
@@ -59,10 +57,7 @@ async def incident_list(
     errors = []
     if state and state not in {s.value for s in State}:
         errors.append("Unknown state.")
-    if severity and severity not in {s.value for s in Severity}:
-        errors.append("Unknown severity.")
-    if service and not re.fullmatch(SERVICE_PATTERN, service):
-        errors.append(FIELD_HELP["service"])
+    errors += filter_problems(severity, service)
     rows = (
         []
         if errors

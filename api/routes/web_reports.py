@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi import APIRouter, Request, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from api import charts
-from api.pages import render
+from api.pages import filter_problems, render
 from api.web_session import SessionDep, nav
 from services.reports import InvalidPeriod, ReportService, period
-from store.trends import daily
-from workflows.models import SERVICE_PATTERN, Severity
+from workflows.models import Severity
 
 router = APIRouter(include_in_schema=False)
 MINUTES = 60.0
@@ -41,10 +38,7 @@ async def metrics_page(
     person by business, off and sleep hours, and satisfaction, for a period of UTC days."""
     errors: list[str] = []
     first, last = _day(since, "From", errors), _day(until, "To", errors)
-    if severity and severity not in {s.value for s in Severity}:
-        errors.append("Unknown severity.")
-    if service and not re.fullmatch(SERVICE_PATTERN, service):
-        errors.append("Service: lowercase letters, digits, '.', '_' or '-'.")
+    errors += filter_problems(severity, service)
     start = datetime.combine(first, time(), UTC) if first else None
     end = datetime.combine(last + timedelta(days=1), time(), UTC) if last else None
     if not errors:
@@ -57,8 +51,7 @@ async def metrics_page(
     if not errors and start and end:
         reports: ReportService = request.app.state.reports
         found = await reports.metrics(start, end, service or None, severity or None)
-        engine = request.app.state.database.engine()
-        days = await run_in_threadpool(daily, engine, start, end, service or None, severity or None)
+        days = await reports.daily(start, end, service or None, severity or None)
         context = _charts(found, days)
     return render(
         "reports.html",
