@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.document import Documenter
+from activities.ledger import DatabaseLedger, FileLedger
 from activities.notify import Notifier, sendgrid_client
 from activities.record import IncidentRecorder
 from security.links import LinkSigner
@@ -30,9 +31,11 @@ log = logging.getLogger("escalate.worker")
 ACTIVITY_SLOTS = 100  # the SDK's default number of activities one worker runs at once
 
 
-def build_notifier(settings: Settings) -> Notifier:
-    """The email activity's holder: SendGrid (and its thread pool) when a key is set."""
+def build_notifier(settings: Settings, database: Engine | None = None) -> Notifier:
+    """The email activity's holder: SendGrid (and its thread pool) when a key is set, its
+    calls recorded in the database's notification ledger when one is given."""
     key = settings.sendgrid_api_key
+    local = FileLedger(settings.outbox / ".sent")
     return Notifier(
         outbox=settings.outbox,
         public_url=settings.public_url,
@@ -42,6 +45,7 @@ def build_notifier(settings: Settings) -> Notifier:
         if key
         else None,
         threads=settings.sendgrid_threads,
+        ledger=DatabaseLedger(database, local) if database is not None else local,
     )
 
 
@@ -49,8 +53,9 @@ def build_activities(
     settings: Settings, notifier: Notifier | None = None, database: Engine | None = None
 ) -> list:
     """The activity callables, bound to their clients, settings and database."""
-    notifier = notifier or build_notifier(settings)
-    recorder = IncidentRecorder(database or open_database(settings))
+    database = database or open_database(settings)
+    notifier = notifier or build_notifier(settings, database)
+    recorder = IncidentRecorder(database)
     documenter = Documenter(settings.reports, recorder)
     return [notifier.send_email, documenter.document_incident]
 
@@ -70,14 +75,15 @@ class EscalationWorker(Worker):
 
 
 def build_worker(client: Client, settings: Settings, **options) -> EscalationWorker:
-    notifier = build_notifier(settings)
+    database = open_database(settings)
+    notifier = build_notifier(settings, database)
     # Every SendGrid thread can hold an email activity, with room left for the others.
     slots = max(options.pop("max_concurrent_activities", ACTIVITY_SLOTS), settings.sendgrid_threads + 8)
     return EscalationWorker(
         client,
         task_queue=settings.task_queue,
         workflows=[IncidentWorkflow],
-        activities=build_activities(settings, notifier),
+        activities=build_activities(settings, notifier, database),
         max_concurrent_activities=slots,
         notifier=notifier,
         **options,

@@ -6,23 +6,14 @@ SendGrid's ``Retry-After`` (else ``X-RateLimit-Reset``) asks for, within 1 s and
 ``MAX_RETRY_AFTER``; any other 4xx means SendGrid refused the message for good and
 raises a non-retryable ``EmailRejected`` that the workflow records on the timeline.
 
-Duplicates. SendGrid has no idempotency key, and a call that times out on our side may
-still be delivered. So every call is recorded in ``<outbox>/.sent/`` before it is made,
-and its outcome after (files created exclusively or replaced atomically, and fsynced):
-
-* ``<id>.try1``, ``<id>.try2``: an attempt, claimed before the call. When SendGrid
-  answers with an error, or the request never left (connection refused), the message
-  was not accepted: the claim is removed and does not count. When the outcome is unknown
-  (no answer within the timeout, connection lost after sending, worker killed mid-call)
-  the claim stays, with what is known written into it.
-* ``<id>``: SendGrid accepted the message (``sendgrid:<message id>``).
-
-A retry that finds ``<id>`` returns that result without sending. One that finds one
-attempt of unknown outcome sends once more (``try2``); one that finds two does not
-send again and fails for good with ``EmailUnconfirmed`` (on the timeline: it may or may
-not have arrived). SendGrid thus accepts a notification at most twice, and twice only
-when it did not answer in time. The record is local files: every worker that sends
-email must see the same outbox folder (one host, or a shared volume).
+Duplicates. Every SendGrid call is claimed before it is made and its outcome recorded
+after, in the notification ledger (``activities/ledger.py``: the ``notifications`` table of
+the application database, or one host's files when there is no database or it is out). A
+retry of an email already accepted returns the recorded result without sending. One that
+finds one call of unknown outcome sends once more; one that finds two does not send again
+and fails for good with ``EmailUnconfirmed`` (on the timeline: it may or may not have
+arrived). SendGrid thus accepts a notification at most twice, and twice only when it did
+not answer in time.
 
 Timeouts. A call waits at most the client's timeout (``SENDGRID_TIMEOUT``, 30 s: above
 SendGrid's slow tail, so a slow answer is not taken for a lost one) and never past the
@@ -45,7 +36,6 @@ import http.client
 import json
 import logging
 import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -61,6 +51,7 @@ from sendgrid.helpers.mail import ClickTracking, CustomArg, Mail, TrackingSettin
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.ledger import ALLOWED, DatabaseLedger, FileLedger, Ledger
 from activities.rendering import TEMPLATES
 from security.links import LinkSigner
 from workflows import contract
@@ -69,7 +60,6 @@ from workflows.vocabulary import LINK_ACTIONS, EventKind
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = 2  # SendGrid calls of unknown outcome allowed per notification: one duplicate at most
 MAX_RETRY_AFTER = 600.0  # seconds: a longer Retry-After (or a date far ahead) is cut to this
 MARGIN = 2.0  # seconds of an attempt's start-to-close kept for rendering and reporting back
 MIN_CALL = 0.5  # seconds: with less left of the attempt, do not call SendGrid at all
@@ -95,6 +85,7 @@ class Notifier:
         signer: LinkSigner,
         sendgrid: SendGridAPIClient | None = None,
         threads: int = 32,
+        ledger: Ledger | None = None,
     ) -> None:
         self.outbox = outbox
         self.public_url = public_url
@@ -102,13 +93,15 @@ class Notifier:
         self.signer = signer
         self.sendgrid = sendgrid
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="sendgrid") if sendgrid else None
-        (outbox / ".sent").mkdir(parents=True, exist_ok=True)
+        self.ledger = ledger or FileLedger(outbox / ".sent")
 
     def close(self) -> None:
         """Stop the thread pool: calls not started are dropped (their activities are already
         cancelled); calls in flight end within the client timeout and record their outcome."""
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(self.ledger, DatabaseLedger):
+            self.ledger.close()
 
     @activity.defn(name=contract.SEND_EMAIL)
     async def send_email(self, note: Notification) -> NotificationResult:
@@ -170,20 +163,17 @@ class Notifier:
     def _to_sendgrid(self, note: Notification, payload: dict, deadline: float | None) -> NotificationResult:
         """One SendGrid call, recorded before and after (see the module's docstring)."""
         assert self.sendgrid is not None
-        sent = self.outbox / ".sent"
-        if (done := _done(sent, note.id)) is not None:
-            return done
         timeout = self.sendgrid.client.timeout or 30.0
         if deadline is not None:
             timeout = min(timeout, deadline - time.monotonic())
         if timeout < MIN_CALL:
             raise ApplicationError("no time left in this attempt to call SendGrid", type="EmailDeferred")
-        attempt = _claim(sent, note.id)
-        if attempt is None:
-            if (done := _done(sent, note.id)) is not None:  # an earlier call has just finished
-                return done
+        grant = self.ledger.claim(note)
+        if isinstance(grant, str):  # accepted by an earlier call
+            return NotificationResult(id=note.id, delivered=True, where=grant)
+        if grant is None:
             raise ApplicationError(
-                f"SendGrid did not answer the last {ATTEMPTS} attempts in time: the email may have "
+                f"SendGrid did not answer the last {ALLOWED} attempts in time: the email may have "
                 "been delivered, so it is not sent again",
                 type="EmailUnconfirmed",
                 non_retryable=True,
@@ -191,17 +181,18 @@ class Notifier:
         try:
             response = self.sendgrid.client.mail.send.post(request_body=payload, timeout=timeout)
         except HTTPError as err:  # SendGrid answered: not accepted
-            attempt.unlink(missing_ok=True)
-            raise _classify(err) from None
+            refused = _classify(err)
+            self.ledger.release(grant, refused.message)
+            raise refused from None
         except URLError as err:  # the request never reached SendGrid whole
-            attempt.unlink(missing_ok=True)
+            self.ledger.release(grant, f"unreachable: {err.reason}")
             raise ApplicationError(f"SendGrid unreachable: {err.reason}", type="EmailDeferred") from None
         except (OSError, http.client.HTTPException) as err:  # sent, no answer: it may be delivered
             outcome = f"no answer within {timeout:.1f} s: {err!r}"
-            _write(attempt, f"{attempt.read_text()}outcome unknown: {outcome}\n")
+            self.ledger.unknown(grant, outcome)
             raise ApplicationError(f"SendGrid gave {outcome}", type="EmailUnanswered") from None
         message_id = response.headers.get("X-Message-Id", "") if response.headers else ""
-        _write(sent / note.id, f"sendgrid:{message_id}")
+        self.ledger.accepted(grant, f"sendgrid:{message_id}")
         return NotificationResult(id=note.id, delivered=True, where=f"sendgrid:{message_id}")
 
 
@@ -212,50 +203,6 @@ def _call_deadline(start_to_close: timedelta | None) -> float | None:
         return None
     budget = start_to_close.total_seconds()
     return time.monotonic() + budget - min(MARGIN, budget / 5)
-
-
-def _done(sent: Path, note_id: str) -> NotificationResult | None:
-    marker = sent / note_id
-    if not marker.exists():
-        return None
-    return NotificationResult(id=note_id, delivered=True, where=marker.read_text())
-
-
-def _claim(sent: Path, note_id: str) -> Path | None:
-    """Record an attempt before its call: the first free ``<id>.tryN`` (N up to ``ATTEMPTS``),
-    created exclusively and flushed to disk; None when all are taken."""
-    for number in range(1, ATTEMPTS + 1):
-        path = sent / f"{note_id}.try{number}"
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(f"attempt {number} called SendGrid at {datetime.now(UTC).isoformat()}\n")
-            file.flush()
-            os.fsync(file.fileno())
-        _fsync_dir(sent)
-        return path
-    return None
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically and durably."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with tmp.open("w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _classify(err: HTTPError) -> ApplicationError:

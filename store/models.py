@@ -85,7 +85,7 @@ class NotificationRecord(Record):
     person_id: str
     kind: str
     status: str  # sending | sent | failed
-    attempts: int
+    attempts: int  # provider calls of pending or unknown outcome (see store.notifications)
     provider_message_id: str | None = None
     error: str | None = None
     created_at: datetime

@@ -1,18 +1,20 @@
-"""One row per email: whoever claims a notification id first sends it, once, across processes.
+"""One row per email: the record that makes each notification go out once, across hosts.
 
-A claim is an ``INSERT ... ON CONFLICT DO NOTHING`` (or, for a row already there, one
-conditional ``UPDATE``): the database decides the winner, so two workers retrying the same
-email never both send it. A claim can be taken again when
+The email activity asks for a **claim** before each call to the provider. The row counts
+the calls whose outcome is pending or unknown (``attempts``); a claim is granted while that
+count is under the allowance (two: at most one duplicate, and only when the provider did not
+answer in time). A call the provider answered with an error, or that never left, is
+**released** (it does not count); one whose answer never came stays counted, with what is
+known in ``error``; an accepted one is **sent** and is never claimed again.
 
-* the row is ``failed`` (the attempt ended without a send: the caller decided so), or
-* the row has stayed ``sending`` longer than ``stale_after`` (its claimer died mid-send).
-
-A ``sent`` row is never claimed again.
+A claim is one transaction (``INSERT ... ON CONFLICT DO NOTHING``, else one conditional
+``UPDATE``), so the database decides between two workers retrying the same email.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +25,16 @@ from store.models import NotificationRecord
 from store.tables import notifications
 from store.upsert import insert
 
-STALE_AFTER = timedelta(minutes=10)
+ALLOWED = 2  # calls of pending or unknown outcome per notification
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer to a claim: ``attempt`` (1, 2…) when granted; ``sent`` (the provider's
+    message id) when the email already went out; neither when the allowance is used up."""
+
+    attempt: int | None = None
+    sent: str | None = None
 
 
 def claim(
@@ -33,11 +44,12 @@ def claim(
     incident_id: str,
     person_id: str,
     kind: str,
-    stale_after: timedelta = STALE_AFTER,
+    allowed: int = ALLOWED,
     now: datetime | None = None,
-) -> bool:
-    """Claim the right to send ``notification_id``; True for exactly one claimer at a time."""
+) -> Claim:
+    """Ask to call the provider for ``notification_id``."""
     now = now or utcnow()
+    c = notifications.c
     row = {
         "notification_id": notification_id,
         "incident_id": incident_id,
@@ -49,25 +61,39 @@ def claim(
         "claimed_at": now,
     }
     with transaction(bind) as conn:
-        statement = (
+        fresh = (
             insert(conn, notifications)
             .values(row)
             .on_conflict_do_nothing(index_elements=["notification_id"])
-            .returning(notifications.c.notification_id)
+            .returning(c.attempts)
         )
-        if conn.execute(statement).first() is not None:
-            return True
-        c = notifications.c
+        if (granted := conn.execute(fresh).scalar()) is not None:
+            return Claim(attempt=granted)
         again = (
             sa.update(notifications)
-            .where(c.notification_id == notification_id)
-            .where(
-                sa.or_(c.status == "failed", sa.and_(c.status == "sending", c.claimed_at < now - stale_after))
-            )
-            .values(status="sending", claimed_at=now, attempts=c.attempts + 1, error=None)
-            .returning(c.notification_id)
+            .where(c.notification_id == notification_id, c.status != "sent", c.attempts < allowed)
+            .values(status="sending", claimed_at=now, attempts=c.attempts + 1)
+            .returning(c.attempts)
         )
-        return conn.execute(again).first() is not None
+        if (granted := conn.execute(again).scalar()) is not None:
+            return Claim(attempt=granted)
+        found = conn.execute(
+            sa.select(c.status, c.provider_message_id).where(c.notification_id == notification_id)
+        ).one()
+    return Claim(sent=str(found.provider_message_id or "")) if found.status == "sent" else Claim()
+
+
+def release(bind: Engine | Connection, notification_id: str, error: str) -> bool:
+    """The call ended without the provider accepting the email: it no longer counts."""
+    c = notifications.c
+    fewer = sa.case((c.attempts > 0, c.attempts - 1), else_=0)
+    values = {"status": "failed", "attempts": fewer, "error": error[:2000]}
+    return _set(bind, notification_id, values, unless_sent=True)
+
+
+def mark_unknown(bind: Engine | Connection, notification_id: str, detail: str) -> bool:
+    """The call got no answer: it stays counted, with what is known about it."""
+    return _set(bind, notification_id, {"error": detail[:2000]}, unless_sent=True)
 
 
 def mark_sent(
@@ -77,22 +103,9 @@ def mark_sent(
     *,
     now: datetime | None = None,
 ) -> bool:
-    """Record the email as sent; False when the id was never claimed."""
-    values = {
-        "status": "sent",
-        "provider_message_id": provider_message_id,
-        "sent_at": now or utcnow(),
-        "error": None,
-    }
-    return _set(bind, notification_id, values)
-
-
-def mark_failed(bind: Engine | Connection, notification_id: str, error: str) -> bool:
-    """Record that the attempt ended without sending, so it may be claimed again.
-
-    False (and nothing changed) when the id was never claimed or is already ``sent``.
-    """
-    return _set(bind, notification_id, {"status": "failed", "error": error[:2000]}, unless_sent=True)
+    """Record the email as accepted by the provider; False when the id was never claimed."""
+    values = {"status": "sent", "provider_message_id": provider_message_id, "sent_at": now or utcnow()}
+    return _set(bind, notification_id, values | {"error": None})
 
 
 def _set(
@@ -102,10 +115,8 @@ def _set(
     if unless_sent:
         statement = statement.where(notifications.c.status != "sent")
     with transaction(bind) as conn:
-        return (
-            conn.execute(statement.values(**values).returning(notifications.c.notification_id)).first()
-            is not None
-        )
+        changed = statement.values(**values).returning(notifications.c.notification_id)
+        return conn.execute(changed).first() is not None
 
 
 def get(bind: Engine | Connection, notification_id: str) -> NotificationRecord | None:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
+from activities.ledger import Ledger
 from activities.notify import Notifier, sendgrid_client
 from runbooks import REGISTRY
 from security.links import LinkSigner
@@ -38,11 +39,14 @@ def sendgrid():
 
 @pytest.fixture
 def notifier(tmp_path):
-    """``notifier(double, timeout=, threads=)``: a Notifier sending to the double, its outbox
-    (and ``.sent`` records) under ``tmp_path / "outbox"``; closed after the test."""
+    """``notifier(double, timeout=, threads=, ledger=)``: a Notifier sending to the double, its
+    outbox (and, without a ledger, its ``.sent`` records) under ``tmp_path / "outbox"``;
+    closed after the test."""
     made: list[Notifier] = []
 
-    def make(double: SendGridDouble, timeout: float = 1.0, threads: int = 32) -> Notifier:
+    def make(
+        double: SendGridDouble, timeout: float = 1.0, threads: int = 32, ledger: Ledger | None = None
+    ) -> Notifier:
         made.append(
             Notifier(
                 outbox=tmp_path / "outbox",
@@ -51,6 +55,7 @@ def notifier(tmp_path):
                 signer=LinkSigner(["test-secret"], 3600),
                 sendgrid=sendgrid_client("SG.test", double.url, timeout=timeout),
                 threads=threads,
+                ledger=ledger,
             )
         )
         return made[-1]

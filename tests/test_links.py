@@ -48,3 +48,28 @@ def test_verify_expired_token_says_expired(monkeypatch):
     monkeypatch.setattr(time, "time", real)
     with pytest.raises(LinkError, match="expired"):
         signer.verify(token)
+
+
+def test_feedback_links_bind_incident_and_person_and_pass_for_nothing_else():
+    from security.links import FeedbackLinks
+
+    links = FeedbackLinks(["k1"])
+    claim = links.verify(links.sign("inc1", "alice"))
+    assert (claim.incident, claim.person) == ("inc1", "alice")
+    with pytest.raises(LinkError, match="not valid"):
+        links.verify(LinkSigner(["k1"], 3600).sign("inc1", "alice", "resolve"))
+    with pytest.raises(LinkError, match="not valid"):
+        LinkSigner(["k1"], 3600).verify(links.sign("inc1", "alice"))
+    with pytest.raises(LinkError, match="not valid"):
+        FeedbackLinks(["attacker"]).verify(links.sign("inc1", "alice"))
+
+
+def test_feedback_links_expire(monkeypatch):
+    from security.links import FeedbackLinks
+
+    links = FeedbackLinks(["k1"], max_age=60)
+    token = links.sign("inc1", "alice")
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(LinkError, match="expired"):
+        links.verify(token)
