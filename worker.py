@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.document import Documenter
+from activities.feedback import FeedbackRequests
 from activities.ledger import DatabaseLedger, FileLedger
 from activities.notify import Notifier, sendgrid_client
 from activities.record import IncidentRecorder
@@ -25,6 +26,7 @@ from services.database import open_database
 from services.settings import Settings, get_settings
 from services.temporal import connect
 from services.validate import validated_directory
+from workflows.feedback import FeedbackWorkflow
 from workflows.incident import IncidentWorkflow
 
 log = logging.getLogger("escalate.worker")
@@ -57,7 +59,13 @@ def build_activities(
     notifier = notifier or build_notifier(settings, database)
     recorder = IncidentRecorder(database)
     documenter = Documenter(settings.reports, recorder)
-    return [notifier.send_email, documenter.document_incident]
+    feedback = FeedbackRequests(database)
+    return [
+        notifier.send_email,
+        documenter.document_incident,
+        feedback.request_feedback,
+        feedback.feedback_pending,
+    ]
 
 
 class EscalationWorker(Worker):
@@ -82,7 +90,7 @@ def build_worker(client: Client, settings: Settings, **options) -> EscalationWor
     return EscalationWorker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IncidentWorkflow],
+        workflows=[IncidentWorkflow, FeedbackWorkflow],
         activities=build_activities(settings, notifier, database),
         max_concurrent_activities=slots,
         notifier=notifier,

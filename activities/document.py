@@ -2,9 +2,11 @@
 
 The record goes to the application database (``activities/record.py``) and to files:
 
-``<id>.json`` is the record (the incident view with its whole timeline), rewritten
-at each documented step; ``<id>.md`` is the post-incident report, written once the
-incident is resolved. Both are written atomically, so a reader never sees half a file.
+``<id>.json`` is the incident view with its timeline, rewritten at each documented step;
+``<id>.md`` is the post-incident report, written once the incident is resolved from what
+the database holds (its whole timeline, archived entries included). Both are written
+atomically, so a reader never sees half a file. The editable review is in the database
+(``/api/incidents/<id>/review``, ``.md`` to export it).
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ class Documenter:
             self._write(f"{incident.id}.timeline-{request.archive_start:07d}.json", entries)
         record = self._write(f"{incident.id}.json", incident.model_dump_json(indent=2))
         report = None
-        if request.final:
-            report = self._write(f"{incident.id}.md", render_report(incident))
+        if request.final:  # the report tells what the record holds (the workflow's view without one)
+            recorded = incident
+            if self.recorder is not None:
+                recorded = await asyncio.to_thread(self.recorder.recorded, incident)
+            report = self._write(f"{incident.id}.md", render_report(recorded))
         return DocumentResult(record=str(record), report=str(report) if report else None)
 
     def _keep_earlier_incident(self, incident: IncidentView) -> None:

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 600.0  # seconds: a longer Retry-After (or a date far ahead) is cut to this
 MARGIN = 2.0  # seconds of an attempt's start-to-close kept for rendering and reporting back
+FEEDBACK_LINK = "give feedback"  # the feedback email's one link, as its button reads
 MIN_CALL = 0.5  # seconds: with less left of the attempt, do not call SendGrid at all
 
 
@@ -138,8 +139,12 @@ class Notifier:
         incident = note.incident
         actions = LINK_ACTIONS.get(note.kind, ())
         links = {
-            a: f"{self.public_url}/r/{self.signer.sign(incident.id, note.recipient.id, a)}" for a in actions
+            a.value: f"{self.public_url}/r/{self.signer.sign(incident.id, note.recipient.id, a)}"
+            for a in actions
         }
+        if note.kind.asks_feedback:
+            token = self.signer.feedback().sign(incident.id, note.recipient.id)
+            links[FEEDBACK_LINK] = f"{self.public_url}/f/{token}"
         return {
             "note": note,
             "incident": incident,

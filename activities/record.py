@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from store.db import transaction
-from store.incidents import append_events, upsert_incident
+from store.incidents import append_events, get_incident, upsert_incident
+from store.incidents import events_of as stored_events
 from store.models import PAGE_EVENT, IncidentEvent, IncidentSummary
 from store.reviews import create_draft, draft
 from store.tables import incident_events
-from workflows.models import IncidentView, State, TimelineEntry
+from workflows.models import IncidentView, Page, State, TimelineEntry
 from workflows.vocabulary import SYSTEM_ACTORS
 
 
@@ -117,3 +118,29 @@ class IncidentRecorder:
             if view.state is State.RESOLVED:  # the post-incident review's first draft
                 create_draft(conn, view.id, draft(view.description or view.title))
             return inserted
+
+    def recorded(self, view: IncidentView) -> IncidentView:
+        """The incident as the record holds it, for the report: its row's times and people,
+        its pages and its whole timeline (archived entries included) from the event log."""
+        with transaction(self.engine) as conn:
+            summary = get_incident(conn, view.id)
+            events = stored_events(conn, view.id)
+        if summary is None:
+            return view
+        return view.model_copy(
+            update={
+                "acknowledged_at": summary.acknowledged_at,
+                "acknowledged_by": summary.acknowledged_by,
+                "resolved_at": summary.resolved_at,
+                "resolved_by": summary.resolved_by,
+                "paged": [
+                    Page(person=e.actor, tier=e.tier or 0, at=e.at) for e in events if e.kind == PAGE_EVENT
+                ],
+                "timeline": [
+                    TimelineEntry(at=e.at, kind=e.kind, actor=e.actor, detail=e.detail)
+                    for e in events
+                    if e.kind != PAGE_EVENT
+                ],
+                "timeline_archived": 0,
+            }
+        )

@@ -12,10 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api import errors
 from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
-from api.routes import alertmanager, health, incidents, links, people, reports, reviews, web
+from api.routes import alertmanager, feedback, health, incidents, links, people, reports, reviews, web
 from api.web_session import Revocations
 from runbooks import REGISTRY
 from services.database import Database
+from services.feedback import FeedbackService
 from services.incidents import IncidentService
 from services.people import DirectoryService
 from services.reports import ReportService
@@ -24,18 +25,20 @@ from services.settings import Settings, get_settings
 from services.temporal import TemporalConnection
 from services.validate import validated_directory
 
-_TOKEN_PATH = re.compile(r"/r/[^\s?\"]+")
+_TOKEN_PATH = re.compile(r"(/[rf]/)[^\s?\"]+")
+_REDACTED = r"\1<redacted>"
 
 
 class RedactLinkTokens(logging.Filter):
-    """Access logs show ``/r/<redacted>``: a link token is a credential until it expires."""
+    """Access logs show ``/r/<redacted>`` and ``/f/<redacted>``: a link token (action or
+    feedback) is a credential until it expires."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                _TOKEN_PATH.sub("/r/<redacted>", a) if isinstance(a, str) else a for a in record.args
+                _TOKEN_PATH.sub(_REDACTED, a) if isinstance(a, str) else a for a in record.args
             )
-        record.msg = _TOKEN_PATH.sub("/r/<redacted>", str(record.msg))
+        record.msg = _TOKEN_PATH.sub(_REDACTED, str(record.msg))
         return True
 
 
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.incidents = IncidentService(temporal, settings, app.state.directory, REGISTRY)
         app.state.reports = ReportService(app.state.database)
         app.state.reviews = ReviewService(app.state.database, app.state.directory.current)
+        app.state.feedback = FeedbackService(app.state.database, app.state.directory.current)
         yield
         app.state.database.dispose()
 
@@ -72,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(people.router)
     app.include_router(reviews.router)
+    app.include_router(feedback.router)
     app.include_router(alertmanager.router, responses=errors.THROTTLED)
     app.include_router(links.router)
     app.include_router(web.router)

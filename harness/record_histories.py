@@ -4,13 +4,16 @@
 with the real activities writing into a temporary folder, and saves each run's history
 as JSON: acknowledged then resolved; every tier exhausted, then resolved; a long one
 that continues as new with stakeholder updates (each run saved); and one opened and
-resolved by the Alertmanager integration. ``tests/test_replay.py`` replays them all, so
-a later change that would break incidents in flight fails in CI.
+resolved by the Alertmanager integration; and, named ``feedback-*``, one that asks for
+feedback once resolved, with the feedback workflow's own history.
+``tests/test_replay.py`` replays them all, so a later change that would break incidents in
+flight fails in CI. ``python -m harness.record_histories NAME...`` records only those named.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import uuid
 from datetime import timedelta
@@ -26,6 +29,7 @@ from services.opening import prepare, start
 from services.servers import binary, register_search_attributes
 from services.settings import RUNBOOKS_DIR, Settings
 from worker import build_worker
+from workflows import contract
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction
 
@@ -58,54 +62,75 @@ async def _save(env: WorkflowEnvironment, handle: WorkflowHandle, name: str) -> 
         print(f"saved {name}{suffix}.json ({len(history.events)} events)")
 
 
-async def record() -> None:
+async def record(only: set[str]) -> None:
+    """Record every scenario, or those named in ``only``."""
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
     directory = load_directory(RUNBOOKS_DIR / "directory.yaml")
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=binary("temporal-test-server")
     )
     await register_search_attributes(env.client)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), task_queue=f"record-{uuid.uuid4()}")
-        async with build_worker(env.client, settings):
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(data_dir=Path(tmp), task_queue=f"record-{uuid.uuid4()}")
+            async with build_worker(env.client, settings):
 
-            async def open_(runbook: str | None, severity: str, service: str, **extra):
-                request = IncidentRequest(
-                    title="Recorded incident", severity=severity, service=service, runbook=runbook
-                )
-                data = prepare(request, REGISTRY, directory)
-                data = data.model_copy(update=extra)
-                return await start(env.client, data, settings.task_queue)
+                async def open_(runbook: str | None, severity: str, service: str, **extra):
+                    request = IncidentRequest(
+                        title="Recorded incident", severity=severity, service=service, runbook=runbook
+                    )
+                    data = prepare(request, REGISTRY, directory)
+                    data = data.model_copy(update=extra)
+                    return await start(env.client, data, settings.task_queue)
 
-            acked = await open_("default", "SEV2", "checkout")
-            await env.sleep(timedelta(minutes=12))
-            await _update(acked, IncidentWorkflow.acknowledge, "bob")
-            await env.sleep(timedelta(minutes=3))
-            await _update(acked, IncidentWorkflow.resolve, "bob")
-            await acked.result()
-            await _save(env, acked, "default_ack_at_tier_two_resolved")
+                if wanted("feedback"):
+                    asking = await open_("demo", "SEV2", "checkout", feedback_delay=timedelta(minutes=10))
+                    await env.sleep(timedelta(seconds=15))
+                    await _update(asking, IncidentWorkflow.resolve, "bob")
+                    view = await asking.result()
+                    await _save(env, asking, "feedback-demo_resolved_asks_for_feedback")
+                    await env.sleep(timedelta(minutes=11))
+                    feedback_id = contract.feedback_workflow_id(view.id)
+                    run_id = (await env.client.get_workflow_handle(feedback_id).describe()).run_id
+                    follow_up = env.client.get_workflow_handle(feedback_id, first_execution_run_id=run_id)
+                    await env.sleep(timedelta(hours=24))  # the reminder is due at 24 h
+                    await _save(env, follow_up, "feedback-workflow_asked_and_reminded")
+                if not wanted("incidents"):
+                    return
+                acked = await open_("default", "SEV2", "checkout")
+                await env.sleep(timedelta(minutes=12))
+                await _update(acked, IncidentWorkflow.acknowledge, "bob")
+                await env.sleep(timedelta(minutes=3))
+                await _update(acked, IncidentWorkflow.resolve, "bob")
+                await acked.result()
+                await _save(env, acked, "default_ack_at_tier_two_resolved")
 
-            exhausted = await open_("demo", "SEV3", "checkout")
-            await env.sleep(timedelta(minutes=2))
-            await _update(exhausted, IncidentWorkflow.resolve, "carol")
-            await exhausted.result()
-            await _save(env, exhausted, "demo_exhausted_then_resolved")
+                exhausted = await open_("demo", "SEV3", "checkout")
+                await env.sleep(timedelta(minutes=2))
+                await _update(exhausted, IncidentWorkflow.resolve, "carol")
+                await exhausted.result()
+                await _save(env, exhausted, "demo_exhausted_then_resolved")
 
-            long = await open_(None, "SEV1", "security", history_limit=300)
-            await env.sleep(timedelta(minutes=2))
-            await _update(long, IncidentWorkflow.acknowledge, "heidi")
-            await env.sleep(timedelta(hours=16))
-            latest = env.client.get_workflow_handle(long.id)
-            await _update(latest, IncidentWorkflow.resolve, "heidi")
-            await latest.result()
-            await _save(env, long, "security_breach_continued_as_new")
+                long = await open_(None, "SEV1", "security", history_limit=300)
+                await env.sleep(timedelta(minutes=2))
+                await _update(long, IncidentWorkflow.acknowledge, "heidi")
+                await env.sleep(timedelta(hours=16))
+                latest = env.client.get_workflow_handle(long.id)
+                await _update(latest, IncidentWorkflow.resolve, "heidi")
+                await latest.result()
+                await _save(env, long, "security_breach_continued_as_new")
 
-            alert = await open_("demo", "SEV2", "checkout", opening_ids=True)
-            await env.sleep(timedelta(seconds=5))
-            await _update(alert, IncidentWorkflow.resolve, "alertmanager")
-            await alert.result()
-            await _save(env, alert, "alert_opening_resolved_by_alertmanager")
-    await env.shutdown()
+                alert = await open_("demo", "SEV2", "checkout", opening_ids=True)
+                await env.sleep(timedelta(seconds=5))
+                await _update(alert, IncidentWorkflow.resolve, "alertmanager")
+                await alert.result()
+                await _save(env, alert, "alert_opening_resolved_by_alertmanager")
+    finally:
+        await env.shutdown()
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(set(sys.argv[1:])))

@@ -54,6 +54,10 @@ class LinkSigner:
             raise LinkError(f"unknown action {action!r}")
         return _serializer(self._secrets, f"incident-{action}")
 
+    def feedback(self) -> FeedbackLinks:
+        """The feedback links made with the same keys."""
+        return FeedbackLinks(self._secrets)
+
     def sign(self, incident: str, responder: str, action: str) -> str:
         return self._serializer(action).dumps({"i": incident, "r": responder})
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,6 +17,7 @@ from store.db import current_revision, database_url, engine_for, head_revision, 
 from workflows.errors import Unavailable
 
 log = logging.getLogger("escalate.database")
+T = TypeVar("T")
 
 
 class SchemaBehind(RuntimeError):
@@ -72,6 +76,17 @@ class Database:
                     log.warning("the database cannot be used: %s", exc)
                     raise Unavailable("the database cannot be reached; try again shortly") from None
             return self._engine
+
+    async def run(self, work: Callable[..., T], *args: object) -> T:
+        """``work(engine, *args)`` in a thread (the store is blocking).
+
+        Raises:
+            Unavailable: the database cannot be reached, fails, or is behind the schema.
+        """
+        try:
+            return await asyncio.to_thread(lambda: work(self.engine(), *args))
+        except SQLAlchemyError:
+            raise Unavailable("the database cannot be reached; try again shortly") from None
 
     def present(self) -> bool:
         """False while the embedded SQLite file has never been created (nothing to read)."""

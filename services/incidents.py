@@ -126,7 +126,13 @@ class IncidentService:
             UnknownRunbook, UnknownTarget: the plan cannot be made.
             Unavailable, RetryLater: Temporal cannot take it now.
         """
-        data = prepare(request, self._registry, self.directory, idempotency_key=idempotency_key)
+        data = prepare(
+            request,
+            self._registry,
+            self.directory,
+            idempotency_key=idempotency_key,
+            feedback_delay=self.settings.feedback_after,
+        )
         client = await self.client()
         task_queue = self.settings.task_queue
         with temporal_calls():
@@ -143,7 +149,7 @@ class IncidentService:
 
     async def open_alert(self, request: IncidentRequest, source: str, key: str) -> tuple[IncidentView, bool]:
         """Open an integration's incident or count its alert on the open one (once per ``key``)."""
-        data = prepare(request, self._registry, self.directory)
+        data = prepare(request, self._registry, self.directory, feedback_delay=self.settings.feedback_after)
         client = await self.client()
         with temporal_calls():
             return await open_or_repeat(client, data, self.settings.task_queue, source=source, key=key)

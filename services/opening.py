@@ -53,11 +53,14 @@ def prepare(
     directory: Directory,
     incident_id: str | None = None,
     idempotency_key: str | None = None,
+    feedback_delay: timedelta | None = None,
 ) -> IncidentInput:
     """Give the incident an id and freeze its plan.
 
     An id derived from a key (dedup key, idempotency key) names a workflow that
-    can be opened again; each opening then gets its own incident id.
+    can be opened again; each opening then gets its own incident id. With a
+    ``feedback_delay``, everyone paged or notified is asked for feedback that long
+    after the resolution (``FEEDBACK_DELAY``).
 
     Raises:
         UnknownRunbook: the request names a runbook that does not exist.
@@ -78,7 +81,9 @@ def prepare(
         raise UnknownRunbook(str(exc)) from None
     except DirectoryError as exc:
         raise UnknownTarget(str(exc)) from None
-    return IncidentInput(incident=incident, plan=plan, opening_ids=incident_id is not None)
+    return IncidentInput(
+        incident=incident, plan=plan, opening_ids=incident_id is not None, feedback_delay=feedback_delay
+    )
 
 
 async def locate(client: Client, incident_id: str, timeout: timedelta) -> WorkflowHandle | None:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from services import prometheus
 from services.database import Database
 from store import reports, trends
 from store.reports import Metrics
 from store.trends import Day
-from workflows.errors import Unavailable
 
 DEFAULT_PERIOD = timedelta(days=30)
 T = TypeVar("T")
@@ -62,11 +58,7 @@ class ReportService:
 
     async def _read(self, query: Callable[..., T], *args: object) -> T:
         """Run one store query in a thread; a database that fails is ``Unavailable``."""
-        engine = self._database.engine()
-        try:
-            return await asyncio.to_thread(query, engine, *args)
-        except SQLAlchemyError:
-            raise Unavailable("the database cannot be reached; try again shortly") from None
+        return await self._database.run(query, *args)
 
     async def daily(
         self, since: datetime, until: datetime, service: str | None = None, severity: str | None = None

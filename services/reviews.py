@@ -3,23 +3,28 @@
 A draft is stored when an incident is resolved (``activities/record.py``). Reading a
 review joins the facts of the record (impact, timeline, responders, times to acknowledge
 and resolve), which nobody edits, to the sections people write: summary, contributing
-factors, what went well, what went wrong, where we got lucky, action items with owners.
+factors, what went well, what went wrong, where we got lucky, action items with owners;
+and to the responders' feedback (``services/feedback.py``), anonymous answers without
+their person.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 
 from services.database import Database
+from services.feedback import IncidentFeedback, summarize
+from services.record import recorded
 from store import reviews as rows
-from store.incidents import events_of, get_incident
+from store.feedback import answers
+from store.incidents import events_of
 from store.models import PAGE_EVENT
 from store.reviews import ReviewSections
-from workflows.errors import ActionRejected, NotFound, UnknownResponder
+from workflows.errors import ActionRejected, UnknownResponder
 from workflows.vocabulary import SYSTEM_ACTORS, Actor
 
 NOT_PEOPLE = SYSTEM_ACTORS | {Actor.RUNBOOK.value, Actor.EMAIL.value, "api"}
@@ -54,14 +59,11 @@ class Review(BaseModel):
     sections: ReviewSections
     updated_at: datetime
     updated_by: str | None
+    feedback: IncidentFeedback  # the responders' answers: anonymous ones without their person
 
 
 class NotResolvedYet(ActionRejected):
     code = "not-resolved"
-
-
-class NoSuchRecord(NotFound):
-    code = "no-record"
 
 
 class ReviewService:
@@ -71,20 +73,17 @@ class ReviewService:
 
     async def get(self, incident_id: str) -> Review:
         """The review. Raises NoSuchRecord (404) or NotResolvedYet (409)."""
-        return await asyncio.to_thread(self._get, incident_id)
+        return await self._database.run(self._get, incident_id)
 
     async def put(self, incident_id: str, sections: ReviewSections, by: str) -> Review:
         """Replace the sections. Raises UnknownResponder (422) for an owner who is not a person."""
         for item in sections.action_items:
             if self._people().person(item.owner) is None:
                 raise UnknownResponder(f"action item owner {item.owner!r} is not in the directory")
-        return await asyncio.to_thread(self._put, incident_id, sections, by)
+        return await self._database.run(self._put, incident_id, sections, by)
 
-    def _get(self, incident_id: str) -> Review:
-        engine = self._database.engine()
-        incident = get_incident(engine, incident_id)
-        if incident is None:
-            raise NoSuchRecord(f"no incident {incident_id!r} in the record")
+    def _get(self, engine: Engine, incident_id: str) -> Review:
+        incident = recorded(engine, incident_id)
         stored = rows.get_review(engine, incident_id)
         if stored is None:
             raise NotResolvedYet("the review opens once the incident is resolved")
@@ -117,9 +116,10 @@ class ReviewService:
             sections=ReviewSections.model_validate(stored.body),
             updated_at=stored.updated_at,
             updated_by=stored.updated_by,
+            feedback=summarize(incident.id, answers(engine, incident_id)),
         )
 
-    def _put(self, incident_id: str, sections: ReviewSections, by: str) -> Review:
-        self._get(incident_id)  # the same 404 / 409 as reading
-        rows.save_review(self._database.engine(), incident_id, sections.model_dump(), by)
-        return self._get(incident_id)
+    def _put(self, engine: Engine, incident_id: str, sections: ReviewSections, by: str) -> Review:
+        self._get(engine, incident_id)  # the same 404 / 409 as reading
+        rows.save_review(engine, incident_id, sections.model_dump(), by)
+        return self._get(engine, incident_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -85,6 +86,10 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     outbox_dir: Path | None = None
     reports_dir: Path | None = None
+    # Everyone paged or notified is asked for feedback this long after an incident is
+    # resolved (minutes), and reminded a day later; FEEDBACK_REQUESTS=false asks nobody.
+    feedback_requests: bool = True
+    feedback_delay_minutes: float = Field(default=10.0, ge=0, le=7 * 24 * 60)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_alert_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     alert_severity_label: str = "severity"
@@ -137,6 +142,11 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str | None:
         return self.database_url.get_secret_value() if self.database_url else None
+
+    @property
+    def feedback_after(self) -> timedelta | None:
+        """How long after resolution to ask for feedback; None when nobody is asked."""
+        return timedelta(minutes=self.feedback_delay_minutes) if self.feedback_requests else None
 
     @property
     def outbox(self) -> Path:

@@ -12,7 +12,8 @@ none, against the real app wired to a real Temporal dev server with a worker, ge
 
 Operations on one incident are fuzzed both on random ids and on a real open incident,
 with responders from the directory, so the accepted paths are checked too. The HTML
-routes (``/r/{token}``, the web pages) are left to ``test_hostile_input.py``.
+routes (``/r/{token}``, ``/f/{token}``, the web pages) are left to ``test_hostile_input.py``
+and ``test_feedback.py``.
 
 Hypothesis runs its (synchronous) examples in a thread; each request is sent on the
 test's event loop, where the app's Temporal client and the worker live. Runs are
@@ -66,12 +67,13 @@ OPERATIONS = [
     ("GET", "/api/incidents/{incident_id}/review", 30),
     ("PUT", "/api/incidents/{incident_id}/review", 30),
     ("GET", "/api/incidents/{incident_id}/review.md", 10),
+    ("GET", "/api/incidents/{incident_id}/feedback", 30),
 ]
 
 
 def test_fuzz_operations_include_every_json_operation():
     documented = {(op.ok().method.upper(), op.ok().path) for op in SCHEMA.get_all_operations()}
-    html_only = {(m, p) for m, p in documented if p.startswith("/r/")}
+    html_only = {(m, p) for m, p in documented if p.startswith(("/r/", "/f/"))}
     assert documented - html_only == {(method, path) for method, path, _ in OPERATIONS}
 
 

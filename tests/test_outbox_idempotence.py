@@ -45,7 +45,7 @@ def notification(note_id: str = "inc1234567-0002-bob") -> Notification:
 
 def send_email(settings: Settings):
     """The activity exactly as the worker registers it."""
-    [send, _document] = build_activities(settings)
+    send, *_others = build_activities(settings)
     return send
 
 

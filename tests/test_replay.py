@@ -6,7 +6,9 @@ Record a new history with ``temporal workflow show -w incident-<id> --output jso
 ``python -m harness.record_histories`` records today's set afresh (acknowledged,
 exhausted, continued as new with stakeholder updates, resolved by Alertmanager).
 The ``plan-people-*`` set was recorded once the plan carried only the people it names
-and actions carried the responder's name; the others carry the whole directory.
+and actions carried the responder's name; the others carry the whole directory. The
+``feedback-*`` pair: an incident that asks for feedback when resolved, and the feedback
+workflow that asked and reminded.
 """
 
 import base64
@@ -19,6 +21,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.feedback import FeedbackWorkflow
 from workflows.incident import IncidentWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -27,7 +30,9 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replay_recorded_history_without_nondeterminism(path: Path):
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[IncidentWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[IncidentWorkflow, FeedbackWorkflow], data_converter=pydantic_data_converter
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
@@ -41,7 +46,10 @@ def test_histories_cover_todays_workflow():
     across a continue-as-new, and resolved by the intake."""
     texts = {path.stem: path.read_text() for path in HISTORIES}
     patches = set().union(*(_patches(text) for text in texts.values()))
-    assert {"scenario-journal", "page-delivery-states", "stand-down-emails"} <= patches
+    assert {"scenario-journal", "page-delivery-states", "stand-down-emails", "feedback-requests"} <= patches
+    assert any(
+        '"workflowType":{"name":"FeedbackWorkflow"}' in "".join(text.split()) for text in texts.values()
+    )
     assert any("workflowExecutionContinuedAsNewEventAttributes" in text for text in texts.values())
     assert any(b'"responder":"alertmanager"' in _payloads(text) for text in texts.values())
     assert "demo_ack_resolve" in texts  # an incident recorded before any of them

@@ -18,7 +18,7 @@ from temporalio import workflow
 from workflows import journal
 from workflows.delivery import Mailer
 from workflows.journal import Journal, Step
-from workflows.models import NotificationKind, Person, State
+from workflows.models import NotificationKind, State
 from workflows.record import IncidentRecord
 from workflows.run_state import Carried, JournalState, LadderPosition, Periodic
 
@@ -231,7 +231,7 @@ class Continuity:
         await asyncio.gather(*self._background, *(t for _, t in self._periodic))
         self.mail.stand_down(
             NotificationKind.RESOLVED,
-            [p for p in self._people_told() if p.id != self._record.resolved_by],
+            [p for p in self._record.people_told() if p.id != self._record.resolved_by],
             f"Resolved by {self._record.name(self._record.resolved_by)}: you can stand down.",
         )
         await self.mail.close()
@@ -244,10 +244,6 @@ class Continuity:
             [p for p in self._record.people_paged() if p.id != who],
             f"Acknowledged by {self._record.name(who)}: you can stand down.",
         )
-
-    def _people_told(self) -> list[Person]:
-        people = {p.id: p for p in [*self._record.people_paged(), *self._record.plan.stakeholders]}
-        return list(people.values())
 
 
 def _method_name(handle: object, action: Callable[..., object]) -> str:

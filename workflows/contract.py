@@ -11,12 +11,17 @@ from temporalio.common import SearchAttributeKey
 from workflows.vocabulary import Action
 
 WORKFLOW_NAME = "IncidentWorkflow"
+# Asks everyone paged or notified for feedback once an incident is resolved, and reminds
+# them a day later: ``feedback-<incident id>``, started by the incident's workflow.
+FEEDBACK_WORKFLOW = "FeedbackWorkflow"
 DEFAULT_TASK_QUEUE = "escalation"
 
 # Activity names: the workflow refers to them by name so that it never imports
 # the activity modules (and their HTTP clients) into the workflow sandbox.
 SEND_EMAIL = "send_email"
 DOCUMENT_INCIDENT = "document_incident"
+FEEDBACK_PENDING = "feedback_pending"
+REQUEST_FEEDBACK = "request_feedback"
 
 # Update, signal and query names, used by the API and the CLI.
 ACKNOWLEDGE = Action.ACKNOWLEDGE.value
@@ -62,3 +67,8 @@ def base_id(incident_id: str) -> str:
 def workflow_id(incident_id: str) -> str:
     """The Temporal workflow id of an incident: ``incident-<id>`` (without its opening)."""
     return f"incident-{base_id(incident_id)}"
+
+
+def feedback_workflow_id(incident_id: str) -> str:
+    """The workflow that asks for feedback on one opening of an incident."""
+    return f"feedback-{incident_id}"

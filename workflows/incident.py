@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.errors import AlreadyResolved, DomainError, NothingToEscalate, rejected
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
+    from workflows.feedback import request_feedback
     from workflows.models import (
         DocumentRequest,
         IncidentFlag,
@@ -46,6 +47,7 @@ REGISTRY = ScenarioRegistry()
 HISTORY_LIMIT = 10_000
 SEARCHABLE_PATCH = "flags-and-responders-search-attributes"
 ARCHIVE_PATCH = "timeline-archive"
+FEEDBACK_PATCH = "feedback-requests"
 
 
 @workflow.defn(name=contract.WORKFLOW_NAME)
@@ -87,6 +89,8 @@ class IncidentWorkflow:
         await self._esc.wind_down()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._document(final=True)
+        if input.feedback_delay is not None and workflow.patched(FEEDBACK_PATCH):
+            await request_feedback(self._record.view(), self._record.people_told(), input.feedback_delay)
         return self._record.view()
 
     def _begin(self, input: IncidentInput) -> asyncio.Future[Any] | None:

@@ -192,6 +192,11 @@ class IncidentRecord:
         people = self.plan.people()
         return [people[i] for i in ids if i in people]
 
+    def people_told(self) -> list[Person]:
+        """Everyone paged so far and the plan's stakeholders, each once."""
+        people = {p.id: p for p in [*self.people_paged(), *self.plan.stakeholders]}
+        return list(people.values())
+
     def responders(self) -> list[str]:
         """Everyone who was paged, acknowledged or resolved (for the responder search)."""
         people = [p.person for p in self.paged] + [self.acknowledged_by or "", self.resolved_by or ""]

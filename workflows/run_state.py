@@ -77,3 +77,6 @@ class IncidentInput(Model):
     # True when the incident id is derived from a key and the workflow id can be
     # opened again: the workflow then gives this opening its own id (contract.opening_id).
     opening_ids: bool = False
+    # How long after resolution everyone paged or notified is asked for feedback
+    # (workflows/feedback.py); None: nobody is asked (incidents opened before it existed).
+    feedback_delay: timedelta | None = None

@@ -43,6 +43,12 @@ class NotificationKind(StrEnum):
     EXHAUSTED = "exhausted"
     ACKNOWLEDGED = "acknowledged"  # stand-down: someone else acknowledged
     RESOLVED = "resolved"  # stand-down: the incident is resolved
+    FEEDBACK = "feedback"  # after resolution: how did it go? (a signed feedback link)
+    FEEDBACK_REMINDER = "feedback_reminder"  # a day later, to those who have not answered
+
+    @property
+    def asks_feedback(self) -> bool:
+        return self in (NotificationKind.FEEDBACK, NotificationKind.FEEDBACK_REMINDER)
 
 
 class Delivery(StrEnum):

@@ -8,22 +8,21 @@ page has no script at all, so nothing can submit the form but a person.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 
 from api.deps import IncidentsDep
 from api.errors import status_of
+from api.link_pages import PAGE, refusal, verified
 from api.pages import local_time, render
-from security.links import LinkClaim, LinkError, LinkSigner
+from security.links import LinkClaim, LinkSigner
 from services.incidents import IncidentService, acted_at
 from workflows.errors import DomainError, UnknownIncident, UnknownResponder
 from workflows.models import IncidentView, Person, ResponderAction
 
 router = APIRouter(tags=["action links"], include_in_schema=True)
-
-PAGE: dict[str, Any] = {"content": {"text/html": {}}}
+NOTHING_CHANGED = "Nothing was changed. Use the latest email, or open the incident another way."
 
 
 def _signer(request: Request) -> LinkSigner:
@@ -32,24 +31,16 @@ def _signer(request: Request) -> LinkSigner:
 
 
 def _refuse(reason: str, code: int = status.HTTP_400_BAD_REQUEST) -> HTMLResponse:
-    return render(
-        "result.html",
-        code,
-        ok=False,
-        incident=None,
-        headline=reason,
-        detail="Nothing was changed. Use the latest email, or open the incident another way.",
-    )
+    return refusal(reason, code, NOTHING_CHANGED)
 
 
 def _claim(
     token: str, request: Request, incidents: IncidentService
 ) -> tuple[LinkClaim, Person] | HTMLResponse:
     """The link's claim and its responder, or the refusal page to show instead."""
-    try:
-        claim = _signer(request).verify(token)
-    except LinkError as exc:
-        return _refuse(str(exc).capitalize())
+    claim = verified(_signer(request).verify, token, NOTHING_CHANGED)
+    if isinstance(claim, HTMLResponse):
+        return claim
     try:
         return claim, incidents.person(claim.responder)
     except UnknownResponder:
@@ -81,13 +72,10 @@ async def _incident(incidents: IncidentService, incident_id: str) -> IncidentVie
 
 
 def _unavailable() -> HTMLResponse:
-    return render(
-        "result.html",
+    return refusal(
+        "The incident cannot be reached right now",
         status.HTTP_503_SERVICE_UNAVAILABLE,
-        ok=False,
-        incident=None,
-        headline="The incident cannot be reached right now",
-        detail="Nothing was changed. Try again in a minute; if it persists, tell the on-call operator.",
+        "Nothing was changed. Try again in a minute; if it persists, tell the on-call operator.",
     )
 
 
