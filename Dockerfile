@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md worker.py ./
 COPY workflows workflows
+COPY schedules schedules
 COPY security security
 COPY runbooks runbooks
 COPY store store

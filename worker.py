@@ -20,7 +20,10 @@ from activities.document import Documenter
 from activities.feedback import FeedbackRequests
 from activities.ledger import DatabaseLedger, FileLedger
 from activities.notify import Notifier, sendgrid_client
+from activities.oncall import OnCallResolver
 from activities.record import IncidentRecorder
+from runbooks.directory import load_directory
+from runbooks.schedule_seed import load_schedules
 from security.links import LinkSigner
 from services.database import open_database
 from services.settings import Settings, get_settings
@@ -60,11 +63,17 @@ def build_activities(
     recorder = IncidentRecorder(database)
     documenter = Documenter(settings.reports, recorder)
     feedback = FeedbackRequests(database)
+    resolver = OnCallResolver(
+        database,
+        load_schedules(settings.schedules_file),
+        lambda: list(load_directory(settings.directory_file).people),
+    )
     return [
         notifier.send_email,
         documenter.document_incident,
         feedback.request_feedback,
         feedback.feedback_pending,
+        resolver.resolve_oncall,
     ]
 
 

@@ -21,7 +21,8 @@ from temporalio import activity
 from activities.record import IncidentRecorder
 from activities.rendering import TEMPLATES
 from workflows import contract
-from workflows.models import DocumentRequest, DocumentResult, IncidentView, TimelineEntry
+from workflows.activity_models import DocumentRequest, DocumentResult
+from workflows.models import IncidentView, TimelineEntry
 
 
 class Documenter:

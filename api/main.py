@@ -6,13 +6,26 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from api import errors
 from api.limits import BodyLimit, FailureThrottle, RefuseDuplicateKeys
-from api.routes import alertmanager, feedback, health, incidents, links, people, reports, reviews, web
+from api.routes import (
+    alertmanager,
+    calendars,
+    feedback,
+    health,
+    incidents,
+    links,
+    people,
+    reports,
+    reviews,
+    schedules,
+    web,
+)
 from api.web_session import Revocations
 from runbooks import REGISTRY
 from services.database import Database
@@ -21,17 +34,18 @@ from services.incidents import IncidentService
 from services.people import DirectoryService
 from services.reports import ReportService
 from services.reviews import ReviewService
+from services.schedules import ScheduleService
 from services.settings import Settings, get_settings
 from services.temporal import TemporalConnection
 from services.validate import validated_directory
 
-_TOKEN_PATH = re.compile(r"(/[rf]/)[^\s?\"]+")
+_TOKEN_PATH = re.compile(r"(/(?:r|f|calendars)/)[^\s?\"]+")
 _REDACTED = r"\1<redacted>"
 
 
 class RedactLinkTokens(logging.Filter):
-    """Access logs show ``/r/<redacted>`` and ``/f/<redacted>``: a link token (action or
-    feedback) is a credential until it expires."""
+    """Access logs show ``/r/<redacted>``, ``/f/<redacted>`` and ``/calendars/<redacted>``:
+    a link token (action, feedback, calendar feed) is a credential."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -59,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reports = ReportService(app.state.database)
         app.state.reviews = ReviewService(app.state.database, app.state.directory.current)
         app.state.feedback = FeedbackService(app.state.database, app.state.directory.current)
+        app.state.schedules = ScheduleService(
+            app.state.database, app.state.directory.current, settings.schedules_file
+        )
         yield
         app.state.database.dispose()
 
@@ -75,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(reports.router)
     app.include_router(people.router)
+    app.include_router(schedules.router)
+    app.include_router(calendars.router)
     app.include_router(reviews.router)
     app.include_router(feedback.router)
     app.include_router(alertmanager.router, responses=errors.THROTTLED)
@@ -82,6 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)
     app.include_router(health.router)
     errors.install(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return app.openapi_schema or schedules.document_local_times(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     # The last added runs first: the size limit bounds what the duplicate-key check buffers.
     app.add_middleware(RefuseDuplicateKeys)
     app.add_middleware(

@@ -5,7 +5,7 @@ escalate worker     one worker
 escalate api        one API process
 escalate validate   check every runbook and the directory, and run every scenario
 escalate migrate    bring the database (DATABASE_URL) to this release's schema
-escalate import     load people and teams from a directory YAML file into the database
+escalate import     load people, teams and on-call schedules from YAML files into the database
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from services.settings import get_settings
 def _validate(_: argparse.Namespace) -> int:
     """Plans first (directory and references), then every scenario on a test server."""
     from runbooks import REGISTRY
-    from services.validate import InvalidRunbooks, scenario_problems, validated_directory
+    from runbooks.schedule_seed import load_schedules
+    from services.validate import InvalidRunbooks, scenario_problems, schedule_problems, validated_directory
 
     settings = get_settings()
     try:
@@ -36,7 +37,11 @@ def _validate(_: argparse.Namespace) -> int:
     )
     for runbook in REGISTRY.runbooks.values():
         print(f"runbook {runbook.name}: plans ok - {runbook.description}")
-    found = asyncio.run(scenario_problems(directory, progress=lambda line: print(line, flush=True)))
+    schedules = load_schedules(settings.schedules_file)
+    for warning in schedule_problems(REGISTRY, directory, schedules)[1]:
+        print(f"warning: {warning}")
+    progress = lambda line: print(line, flush=True)  # noqa: E731
+    found = asyncio.run(scenario_problems(directory, progress=progress, schedules=schedules))
     if found:
         print("invalid:\n" + "\n".join(found), file=sys.stderr)
     else:
@@ -91,9 +96,11 @@ def _dev(args: argparse.Namespace) -> int:
 def _migrate(_: argparse.Namespace, seed: bool = False) -> int:
     """Bring the database to this release's schema; ``seed``: load the directory into an
     empty one (``escalate dev``)."""
+    from runbooks.directory import DirectoryError
     from services.database import open_database
     from store.db import current_revision, safe_url
     from store.people import import_directory, is_empty
+    from store.schedules import has_schedules, import_schedules, load_seed
 
     settings = get_settings()
     try:
@@ -105,24 +112,38 @@ def _migrate(_: argparse.Namespace, seed: bool = False) -> int:
     if seed and is_empty(engine):
         counts = import_directory(engine, settings.directory_file)
         print(f"loaded {counts.people} people and {counts.teams} teams from {settings.directory_file}")
+    if seed and not has_schedules(engine):
+        try:
+            loaded = import_schedules(engine, load_seed(settings.schedules_file), by="escalate dev")
+        except DirectoryError as exc:
+            print(f"escalate: {exc}", file=sys.stderr)
+            return 1
+        print(f"loaded {loaded} schedules from {settings.schedules_file}")
     engine.dispose()
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    """Load people and teams from a directory YAML file (new ones added, known ones updated)."""
+    """Load people and teams from a directory YAML file (new ones added, known ones updated),
+    then the schedules of a seed file (a new revision where one differs)."""
     from runbooks.directory import DirectoryError
     from services.database import open_database
     from store.people import import_directory
+    from store.schedules import import_schedules, load_seed
 
     settings = get_settings()
     path = args.file or settings.directory_file
+    schedules_path = args.schedules or settings.schedules_file
     try:
-        counts = import_directory(open_database(settings), path)
+        schedules = load_seed(schedules_path)  # checked before anything is written
+        engine = open_database(settings)
+        counts = import_directory(engine, path)
     except DirectoryError as exc:
         print(f"escalate import: {exc}", file=sys.stderr)
         return 1
     print(f"imported {counts.people} people, {counts.teams} teams, {counts.members} memberships from {path}")
+    revised = import_schedules(engine, schedules)
+    print(f"imported {len(schedules)} schedules ({revised} new or changed) from {schedules_path}")
     return 0
 
 
@@ -143,9 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--port", type=int, default=8000)
     commands.add_parser("validate", help="check runbooks and the directory, run every scenario")
     commands.add_parser("migrate", help="bring the database (DATABASE_URL) to this release's schema")
-    imported = commands.add_parser("import", help="load people and teams from a directory YAML file")
+    imported = commands.add_parser("import", help="load people, teams and schedules from YAML files")
     imported.add_argument(
         "file", nargs="?", type=Path, help="default: DIRECTORY_FILE (runbooks/directory.yaml)"
+    )
+    imported.add_argument(
+        "--schedules", type=Path, help="on-call schedules; default: SCHEDULES_FILE (runbooks/schedules.yaml)"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -1,6 +1,6 @@
 """The default ladder: first-line support -> team lead -> specialist team -> management."""
 
-from workflows.models import Incident, Severity
+from workflows.models import Incident, OnEmpty, Severity
 from workflows.runbook import PlanSpec, Runbook, TierSpec, by_severity
 
 SEV1, SEV2, SEV3, SEV4 = Severity
@@ -13,8 +13,13 @@ ACK_MINUTES = {
     "management": {SEV1: 15, SEV2: 30, SEV3: 120, SEV4: 1440},
 }
 
-# The specialist team that owns a service; everything else goes to platform.
-SPECIALISTS = {"database": "team:dba", "payments": "team:payments"}
+# Who is on call for the specialists of a service (a schedule), and the team paged when
+# nobody is; everything else goes to platform.
+SPECIALISTS = {
+    "database": ("team:dba", "team:dba"),
+    "payments": ("schedule:payments", "team:payments"),
+}
+PLATFORM = ("schedule:platform", "team:platform")
 
 
 class DefaultRunbook(Runbook):
@@ -24,7 +29,7 @@ class DefaultRunbook(Runbook):
 
     def plan(self, incident: Incident) -> PlanSpec:
         sev = incident.severity
-        specialists = SPECIALISTS.get(incident.service, "team:platform")
+        specialists, their_team = SPECIALISTS.get(incident.service, PLATFORM)
         targets = {
             "first-line": ("team:support",),
             "team-lead": ("team:leads",),
@@ -33,8 +38,16 @@ class DefaultRunbook(Runbook):
         }
         return PlanSpec(
             tiers=[
-                TierSpec(name, targets[name], by_severity(ACK_MINUTES[name], sev)) for name in ACK_MINUTES
+                TierSpec(
+                    name,
+                    targets[name],
+                    by_severity(ACK_MINUTES[name], sev),
+                    on_empty=OnEmpty.FALLBACK,
+                    fallback=(their_team,) if name == "specialists" else (),
+                )
+                for name in ACK_MINUTES
             ],
             repeat=1 if sev in (SEV1, SEV2) else 0,
             management=("team:management",),
+            last_resort=("team:management",),
         )

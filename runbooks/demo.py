@@ -1,4 +1,7 @@
-"""A three-tier ladder with 10-second timeouts: watch a whole escalation in under a minute."""
+"""A three-tier ladder with 10-second timeouts: watch a whole escalation in under a minute.
+
+Tier one pages whoever the ``first-line`` schedule has on call (``runbooks/schedules.yaml``
+seeds it with Alice); the timeline says who the schedule answered and why."""
 
 from datetime import timedelta
 
@@ -16,9 +19,10 @@ class DemoRunbook(Runbook):
     def plan(self, incident: Incident) -> PlanSpec:
         return PlanSpec(
             tiers=[
-                TierSpec("first-line", ("person:alice",), TEN_SECONDS),
+                TierSpec("first-line", ("schedule:first-line",), TEN_SECONDS, fallback=("person:alice",)),
                 TierSpec("team-lead", ("person:bob",), TEN_SECONDS),
                 TierSpec("management", ("person:carol",), TEN_SECONDS),
             ],
             management=("person:carol",),
+            last_resort=("person:carol",),
         )

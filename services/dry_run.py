@@ -14,9 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.servers import binary, register_search_attributes
 from workflows import contract
+from workflows.activity_models import DocumentRequest, DocumentResult
 from workflows.models import (
-    DocumentRequest,
-    DocumentResult,
     Notification,
     NotificationKind,
     NotificationResult,

@@ -17,7 +17,7 @@ from runbooks.directory import Directory, DirectoryError
 from workflows import contract
 from workflows.errors import RetryLater, UnknownRunbook, UnknownTarget
 from workflows.incident import IncidentWorkflow
-from workflows.models import Incident, IncidentRequest, IncidentView, State, Trigger
+from workflows.models import Incident, IncidentRequest, IncidentView, State, Tier, Trigger
 from workflows.run_state import IncidentInput
 from workflows.runbook import Registry
 
@@ -116,7 +116,7 @@ async def locate(client: Client, incident_id: str, timeout: timedelta) -> Workfl
 def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
     """Workflow id, search attributes and UI summary for ``client.start_workflow``."""
     incident, plan = data.incident, data.plan
-    ladder = " -> ".join(f"{t.name} ({', '.join(p.name for p in t.targets)})" for t in plan.tiers)
+    ladder = " -> ".join(f"{t.name} ({_who(t)})" for t in plan.tiers)
     return {
         "id": contract.workflow_id(incident.id),
         "task_queue": task_queue,
@@ -200,3 +200,8 @@ async def open_or_repeat(
             continue
         return view, view.repeats == count - 1  # every alert counted was ours: we opened it
     raise RetryLater(f"incident {incident.id} is closing and kept refusing the alert; retry shortly")
+
+
+def _who(tier: Tier) -> str:
+    """A tier's people and schedules, for the UI: ``Alice Martin, on call in schedule first-line``."""
+    return ", ".join([p.name for p in tier.targets] + [f"on call in schedule {s}" for s in tier.schedules])

@@ -21,7 +21,7 @@ import re
 import sys
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +31,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
+from activities.oncall import OnCallResolver
 from runbooks.directory import Directory
+from schedules.models import Schedule
 from services.dry_run import Recorder, quiet_sdk_logs, test_server
 from services.opening import start
 from workflows.incident import IncidentWorkflow
@@ -82,21 +84,28 @@ class Run:
 
 
 async def scenario_problems(
-    directory: Directory, module: str = SHIPPED, progress: Callable[[str], None] | None = None
+    directory: Directory,
+    module: str = SHIPPED,
+    progress: Callable[[str], None] | None = None,
+    schedules: Sequence[Schedule] = (),
 ) -> list[str]:
     """Run the scenario of every runbook in ``module.REGISTRY``; every problem, named.
 
     Runs whose plan fails are skipped: the static check (``validate.problems``) names those.
+    Tiers that page a schedule are answered from ``schedules`` (the seed file's).
     """
     registry: Registry = importlib.import_module(module).REGISTRY
     report = progress or (lambda line: None)
     runs = [run for rb in registry.runbooks.values() for run in _planned(rb, registry, directory)]
     report(f"running {len(runs)} scenarios on a time-skipping test server")
     with quiet_sdk_logs():
-        return await _run_all(module, runs, report)
+        resolver = OnCallResolver(None, list(schedules), lambda: list(directory.people))
+        return await _run_all(module, runs, report, resolver)
 
 
-async def _run_all(module: str, runs: list[Run], report: Callable[[str], None]) -> list[str]:
+async def _run_all(
+    module: str, runs: list[Run], report: Callable[[str], None], resolver: OnCallResolver
+) -> list[str]:
     async with test_server() as env:
         task_queue = f"validate-{uuid.uuid4().hex}"
         recorder = Recorder(env.client)
@@ -106,7 +115,7 @@ async def _run_all(module: str, runs: list[Run], report: Callable[[str], None]) 
                     env.client,
                     task_queue=task_queue,
                     workflows=[IncidentWorkflow],
-                    activities=[recorder.send_email, recorder.document_incident],
+                    activities=[recorder.send_email, recorder.document_incident, resolver.resolve_oncall],
                     disable_eager_activity_execution=True,
                 )
             except Exception as exc:  # a runbook module fails to load inside the sandbox
@@ -191,7 +200,7 @@ async def _finish(
         async with asyncio.timeout(STEP_TIMEOUT):
             await handle.start_update(
                 IncidentWorkflow.resolve,
-                ResponderAction(responder=run.data.plan.tiers[0].targets[0].id, note="escalate validate"),
+                ResponderAction(responder=next(iter(run.data.plan.people())), note="escalate validate"),
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             )
             with env.auto_time_skipping_disabled():  # nothing after resolution waits on a timer

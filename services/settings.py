@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     auth_failure_limit: int = Field(default=10, ge=0, le=10_000)
     auth_failure_window: int = Field(default=60, ge=1, le=3600)
     directory_file: Path = RUNBOOKS_DIR / "directory.yaml"
+    # Seed on-call schedules: loaded like the directory file, answering until the database has one.
+    schedules_file: Path = RUNBOOKS_DIR / "schedules.yaml"
     data_dir: Path = Path(".data")
     # The application database: a SQLite file under DATA_DIR when unset (nothing to
     # install), ``postgresql://user:password@host/db`` in production.

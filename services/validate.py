@@ -8,17 +8,22 @@ on a time-skipping test server (see ``escalate/scenario_check.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
 from runbooks import REGISTRY
 from runbooks.directory import Directory, DirectoryError, load_directory
+from runbooks.schedule_seed import load_schedules
+from schedules.models import Schedule
+from schedules.oncall import gaps_within
 from services.settings import Settings
 from workflows.models import Incident, Severity
 from workflows.runbook import Registry
 from workflows.scenario_registry import SHIPPED
+
+GAP_HORIZON = timedelta(days=14)
 
 
 class InvalidRunbooks(ValueError):
@@ -47,6 +52,49 @@ def problems(registry: Registry, directory: Directory) -> list[str]:
     return found
 
 
+def schedule_problems(
+    registry: Registry, directory: Directory, schedules: Sequence[Schedule], now: datetime | None = None
+) -> tuple[list[str], list[str]]:
+    """Problems (a runbook naming a schedule that does not exist, a schedule naming someone
+    not in the directory) and warnings (a gap with nobody on call in the next 14 days of a
+    schedule a runbook pages)."""
+    now = now or datetime.now(UTC)
+    known = {s.id: s for s in schedules}
+    people = {p.id for p in directory.people}
+    found: list[str] = []
+    warnings: list[str] = []
+    used: dict[str, set[str]] = {}
+    for runbook in registry.runbooks.values():
+        for severity in Severity:
+            for service in runbook.sample_services:
+                incident = Incident(
+                    id="validate", title="validation", severity=severity, service=service, created_at=now
+                )
+                try:
+                    plan = registry.plan(incident, directory, runbook.name)
+                except (DirectoryError, ValidationError, LookupError, ValueError):
+                    continue  # problems() names it
+                for tier in plan.tiers:
+                    for schedule_id in tier.schedules:
+                        used.setdefault(schedule_id, set()).add(runbook.name)
+    for schedule_id, runbooks in sorted(used.items()):
+        names = ", ".join(sorted(runbooks))
+        schedule = known.get(schedule_id)
+        if schedule is None:
+            found.append(f"runbook {names}: schedule:{schedule_id} does not exist")
+            continue
+        named = {p for layer in schedule.layers for p in layer.rotation.participants}
+        named |= {p for o in schedule.overrides for p in (o.add, o.remove) if p}
+        if unknown := sorted(named - people):
+            found.append(f"schedule {schedule_id!r}: not in the directory: {', '.join(unknown)}")
+        for gap in gaps_within(schedule, now, now + GAP_HORIZON):
+            warnings.append(
+                f"schedule {schedule_id!r} (paged by {names}) has nobody on call "
+                f"from {gap.start.isoformat()} to {gap.end.isoformat()}"
+            )
+    return found, warnings
+
+
 def validated_directory(settings: Settings) -> Directory:
     """Load the directory and check every runbook's plans against it.
 
@@ -58,13 +106,20 @@ def validated_directory(settings: Settings) -> Directory:
     except DirectoryError as exc:
         raise InvalidRunbooks(str(exc)) from None
     found = problems(REGISTRY, directory)
+    try:
+        found += schedule_problems(REGISTRY, directory, load_schedules(settings.schedules_file))[0]
+    except DirectoryError as exc:
+        found.append(str(exc))
     if found:
         raise InvalidRunbooks("\n".join(found))
     return directory
 
 
 async def scenario_problems(
-    directory: Directory, module: str = SHIPPED, progress: Callable[[str], None] | None = None
+    directory: Directory,
+    module: str = SHIPPED,
+    progress: Callable[[str], None] | None = None,
+    schedules: Sequence[Schedule] = (),
 ) -> list[str]:
     """Run every scenario of ``module.REGISTRY``; each problem as ``file:line: runbook 'name': ...``.
 
@@ -73,4 +128,4 @@ async def scenario_problems(
     # Imported here: the worker needs only the static half, not the test server's client.
     from services import scenario_check
 
-    return await scenario_check.scenario_problems(directory, module, progress)
+    return await scenario_check.scenario_problems(directory, module, progress, schedules)

@@ -1,4 +1,5 @@
-"""The schema as SQLAlchemy Core tables, mirrored by the migrations (``0001_initial``).
+"""The schema as SQLAlchemy Core tables, mirrored by the migrations (``0001_initial``,
+``0002_schedules``).
 
 Every timestamp is a :class:`UTCDateTime`: it refuses naive datetimes on the way in and
 always gives back an aware UTC datetime, on PostgreSQL (``timestamptz``) and on SQLite
@@ -153,4 +154,57 @@ feedback = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="ck_feedback_rating"),
+)
+
+# On-call schedules (``0002_schedules``): one row per schedule, every edit a new revision
+# (kept: "who was on call at T" is answered with the revision of T), overrides beside them.
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("time_zone", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+)
+
+schedule_revisions = sa.Table(
+    "schedule_revisions",
+    metadata,
+    sa.Column("schedule_id", sa.Text, sa.ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("effective_from", UTCDateTime, nullable=False),
+    sa.Column("body", JSON, nullable=False),  # the ScheduleSpec, as JSON
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+)
+
+schedule_overrides = sa.Table(
+    "schedule_overrides",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("schedule_id", sa.Text, sa.ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("start", UTCDateTime, nullable=False),
+    sa.Column("end", UTCDateTime, nullable=False),
+    sa.Column("add_person", sa.Text, nullable=True),
+    sa.Column("remove_person", sa.Text, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+    sa.Index("ix_schedule_overrides_schedule_id_end", "schedule_id", "end"),
+)
+# Two identical live overrides cannot both exist (two people clicking at once): NULLs are
+# distinct in a unique index, hence the COALESCE; the partial index frees deleted ones.
+sa.Index(
+    "uq_schedule_overrides_live",
+    schedule_overrides.c.schedule_id,
+    schedule_overrides.c.start,
+    schedule_overrides.c.end,
+    sa.func.coalesce(schedule_overrides.c.add_person, sa.literal_column("''")),
+    sa.func.coalesce(schedule_overrides.c.remove_person, sa.literal_column("''")),
+    unique=True,
+    sqlite_where=schedule_overrides.c.deleted_at.is_(None),
+    postgresql_where=schedule_overrides.c.deleted_at.is_(None),
 )

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import Engine
 
 from store.db import engine_for, migrate
 
@@ -208,6 +209,14 @@ def _url(request: pytest.FixtureRequest, tmp_path: Path, migrated: bool) -> str:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database at the schema's head, on each backend."""
     return _url(request, tmp_path, migrated=True)
+
+
+@pytest.fixture
+def engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on ``database_url``: a fresh migrated database on each backend."""
+    made = engine_for(database_url, tmp_path)
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

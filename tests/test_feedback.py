@@ -242,13 +242,6 @@ def test_access_log_redacts_feedback_tokens(caplog):
 # -- store.feedback, on SQLite and PostgreSQL ---------------------------------------------
 
 
-@pytest.fixture
-def engine(database_url, tmp_path):
-    engine = engine_for(database_url, tmp_path)
-    yield engine
-    engine.dispose()
-
-
 def test_the_store_keeps_one_answer_per_person_and_hides_anonymous_ones(engine):
     answer = feedback.FeedbackAnswer
     first = feedback.save(engine, "inc-1", "alice", answer(rating=2, comment=" slow "), now=T0)

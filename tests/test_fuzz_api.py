@@ -13,7 +13,8 @@ none, against the real app wired to a real Temporal dev server with a worker, ge
 Operations on one incident are fuzzed both on random ids and on a real open incident,
 with responders from the directory, so the accepted paths are checked too. The HTML
 routes (``/r/{token}``, ``/f/{token}``, the web pages) are left to ``test_hostile_input.py``
-and ``test_feedback.py``.
+and ``test_feedback.py``, the calendar feeds (``/calendars/{token}.ics``, iCalendar) to
+``test_schedules_api.py``.
 
 Hypothesis runs its (synchronous) examples in a thread; each request is sent on the
 test's event loop, where the app's Temporal client and the worker live. Runs are
@@ -68,12 +69,20 @@ OPERATIONS = [
     ("PUT", "/api/incidents/{incident_id}/review", 30),
     ("GET", "/api/incidents/{incident_id}/review.md", 10),
     ("GET", "/api/incidents/{incident_id}/feedback", 30),
+    *[(method, "/api/schedules", 30) for method in ("GET", "POST")],
+    ("POST", "/api/schedules/preview", 40),
+    *[(method, "/api/schedules/{schedule_id}", 30) for method in ("GET", "PATCH", "DELETE")],
+    *[("GET", f"/api/schedules/{{schedule_id}}/{view}", 30) for view in ("oncall", "shifts")],
+    ("POST", "/api/schedules/{schedule_id}/overrides", 30),
+    ("DELETE", "/api/schedules/{schedule_id}/overrides/{override_id}", 10),
+    ("GET", "/api/schedules/{schedule_id}/calendar-link", 10),
+    ("GET", "/api/people/{person_id}/calendar-link", 10),
 ]
 
 
 def test_fuzz_operations_include_every_json_operation():
     documented = {(op.ok().method.upper(), op.ok().path) for op in SCHEMA.get_all_operations()}
-    html_only = {(m, p) for m, p in documented if p.startswith(("/r/", "/f/"))}
+    html_only = {(m, p) for m, p in documented if p.startswith(("/r/", "/f/", "/calendars/"))}
     assert documented - html_only == {(method, path) for method, path, _ in OPERATIONS}
 
 
@@ -85,6 +94,10 @@ def cases(method: str, path: str, incident: str):
     if "{incident_id}" in path:
         strategies += [
             operation.as_strategy(mode, path_parameters={"incident_id": incident}) for mode in modes
+        ]
+    if "{schedule_id}" in path:  # a seed schedule: the accepted paths too
+        strategies += [
+            operation.as_strategy(mode, path_parameters={"schedule_id": "platform"}) for mode in modes
         ]
     return st.one_of(strategies)
 

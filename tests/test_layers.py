@@ -2,7 +2,8 @@
 imports one that imports it back, and no product module outgrows 300 lines.
 
 Bottom to top: ``workflows`` (the vocabulary, models, domain errors, lifecycle rules,
-the runbook kit and the workflow: no I/O); ``security`` (signed links) and
+the runbook kit and the workflow: no I/O) and ``schedules`` (on-call arithmetic, pure);
+``security (signed links) and
 ``runbooks`` (authors' code, on the kit); ``store`` (the database); ``activities``
 (side effects); ``services`` (settings, the incident service, validation); ``worker``
 and ``api``; ``cli`` (the ``escalate`` command). The test and benchmark harness
@@ -19,14 +20,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED: dict[str, set[str]] = {
     "workflows": set(),
+    "schedules": set(),
     "security": {"workflows"},
-    "runbooks": {"workflows"},
-    "store": {"workflows", "runbooks"},
-    "activities": {"workflows", "security", "store"},
-    "services": {"workflows", "runbooks", "security", "store"},
-    "worker": {"workflows", "runbooks", "security", "store", "activities", "services"},
-    "api": {"workflows", "runbooks", "security", "store", "activities", "services"},
-    "cli": {"workflows", "runbooks", "security", "store", "activities", "services", "worker", "api"},
+    "runbooks": {"workflows", "schedules"},
+    "store": {"workflows", "schedules", "runbooks"},
+    "activities": {"workflows", "schedules", "security", "store"},
+    "services": {"workflows", "schedules", "runbooks", "security", "store", "activities"},
+    "worker": {"workflows", "schedules", "runbooks", "security", "store", "activities", "services"},
+    "api": {"workflows", "schedules", "runbooks", "security", "store", "activities", "services"},
+    "cli": {
+        "workflows",
+        "schedules",
+        "runbooks",
+        "security",
+        "store",
+        "activities",
+        "services",
+        "worker",
+        "api",
+    },
 }
 OUTSIDE = {"harness", "bench", "tests", "conftest"}
 MAX_LINES = 300

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,13 +29,6 @@ def attempt() -> ActivityEnvironment:
     environment = ActivityEnvironment()
     environment.info = dataclasses.replace(environment.info, start_to_close_timeout=timedelta(seconds=30))
     return environment
-
-
-@pytest.fixture
-def engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    engine = engine_for(database_url, tmp_path)
-    yield engine
-    engine.dispose()
 
 
 def host(engine: Engine, tmp_path: Path, name: str, wait: float = 3.0) -> DatabaseLedger:

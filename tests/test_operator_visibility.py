@@ -34,7 +34,7 @@ async def test_workflow_and_every_activity_carry_a_summary(env, incidents):
 
     description = await handle.describe()
     assert await description.static_summary() == "SEV2 checkout: Checkout is failing"
-    assert "first-line (Alice Martin)" in await description.static_details()
+    assert "first-line (on call in schedule first-line)" in await description.static_details()
 
     history = await handle.fetch_history()
     summaries = []

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from activities.document import Documenter
 from conftest import update
+from workflows.activity_models import DocumentRequest
 from workflows.incident import IncidentWorkflow
-from workflows.models import DocumentRequest, IncidentView, ResponderAction, Severity, State
+from workflows.models import IncidentView, ResponderAction, Severity, State
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -48,7 +49,7 @@ async def test_resolve_ends_workflow_and_writes_report(env, incidents, settings)
 
     timeline = report.split("## Timeline", 1)[1]
     kinds = [line.split("|")[2].strip() for line in timeline.splitlines() if line.startswith("| 2")]
-    assert kinds == ["triggered", "paging", "paged", "acknowledged", "resolved"]
+    assert kinds == ["triggered", "oncall", "paging", "paged", "acknowledged", "resolved"]
     assert "| resolved | alice | rolled back |" in timeline
 
     record = json.loads((settings.reports / f"{view.id}.json").read_text())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -20,19 +20,12 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from services.settings import RUNBOOKS_DIR
 from store import incidents, notifications, people
-from store.db import current_revision, database_url, engine_for, migrate, safe_url
+from store.db import current_revision, database_url, engine_for, head_revision, migrate, safe_url
 from store.models import IncidentEvent, IncidentSummary, PersonRecord, TeamRecord
 from store.tables import feedback, metadata
 
 DIRECTORY = RUNBOOKS_DIR / "directory.yaml"
 PARIS = timezone(timedelta(hours=2))
-
-
-@pytest.fixture
-def engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    engine = engine_for(database_url, tmp_path)
-    yield engine
-    engine.dispose()
 
 
 def together(count: int, work: Callable[[int], Any]) -> list[Any]:
@@ -98,7 +91,7 @@ def test_migrations_run_from_empty_and_again(empty_database_url: str, tmp_path: 
         assert current_revision(engine) is None
         migrate(engine)
         migrate(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == head_revision() == "0002"
         assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()

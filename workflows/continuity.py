@@ -208,6 +208,7 @@ class Continuity:
             ladder=self._ladder,  # a plain ladder outside the scenario (after it ended or failed)
             periodic=[] if state else named,
             journal=state,
+            oncall=list(self._record.oncall.values()),
         )
 
     def resume(
@@ -215,7 +216,7 @@ class Continuity:
     ) -> asyncio.Future[Any] | None:
         """Take over the record and loops a previous run carried; replay the scenario from
         its journal when it had one. (``Escalation.resume`` also resumes a plain ladder.)"""
-        self._record.restore(carried.view, carried.triggers)
+        self._record.restore(carried.view, carried.triggers, carried.oncall)
         self._record.trigger_keys = list(carried.trigger_keys)
         self.mail.sent = carried.sent
         for periodic in carried.periodic:

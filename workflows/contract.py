@@ -14,6 +14,10 @@ WORKFLOW_NAME = "IncidentWorkflow"
 # Asks everyone paged or notified for feedback once an incident is resolved, and reminds
 # them a day later: ``feedback-<incident id>``, started by the incident's workflow.
 FEEDBACK_WORKFLOW = "FeedbackWorkflow"
+# Tells people when their on-call shift nears and starts: one per schedule, ``schedule-<id>``,
+# signalled ``schedule_changed`` on every edit.
+SHIFT_WATCH_WORKFLOW = "ShiftWatchWorkflow"
+SCHEDULE_CHANGED = "schedule_changed"
 DEFAULT_TASK_QUEUE = "escalation"
 
 # Activity names: the workflow refers to them by name so that it never imports
@@ -22,6 +26,8 @@ SEND_EMAIL = "send_email"
 DOCUMENT_INCIDENT = "document_incident"
 FEEDBACK_PENDING = "feedback_pending"
 REQUEST_FEEDBACK = "request_feedback"
+RESOLVE_ONCALL = "resolve_oncall"
+NEXT_SHIFT = "next_shift"
 
 # Update, signal and query names, used by the API and the CLI.
 ACKNOWLEDGE = Action.ACKNOWLEDGE.value
@@ -72,3 +78,8 @@ def workflow_id(incident_id: str) -> str:
 def feedback_workflow_id(incident_id: str) -> str:
     """The workflow that asks for feedback on one opening of an incident."""
     return f"feedback-{incident_id}"
+
+
+def shift_watch_id(schedule_id: str) -> str:
+    """The workflow that announces the shifts of one schedule."""
+    return f"schedule-{schedule_id}"

@@ -14,24 +14,26 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows.continuity import Continuity
-from workflows.delivery import DELIVERY_PATCH, undeliverable
+from workflows import rota
+from workflows.continuity import DUE
+from workflows.delivery import undeliverable
 from workflows.models import (
-    Delivery,
     Incident,
     IncidentFlag,
     IncidentPlan,
     NotificationKind,
+    OnEmpty,
     Page,
     Person,
     State,
     Tier,
 )
+from workflows.paging import Paging, handoff_due, time_left
 from workflows.run_state import Carried, LadderPosition
 from workflows.vocabulary import Actor, EventKind
 
 
-class Escalation(Continuity):
+class Escalation(Paging):
     """The scenario's handle on its incident.
 
     Attributes:
@@ -59,28 +61,6 @@ class Escalation(Continuity):
             self._record.add(workflow.now(), kind, actor, detail)
 
     # -- paging -------------------------------------------------------------------
-
-    async def page(self, *tiers: Tier) -> list[Page]:
-        """Page every target of each tier at once; returns as soon as the pages are sent off.
-
-        Delivery goes on in the background, so a slow or throttled email
-        provider never delays the acknowledgement timer that follows; the
-        timeline says ``paged`` once each email is delivered.
-        """
-        if self._instant():
-            return []  # paged in an earlier run of this incident
-        now = workflow.now()
-        tracked = workflow.patched(DELIVERY_PATCH)
-        pages = []
-        for tier in tiers:
-            for person in tier.targets:
-                page = self._record.mark_paged(person, tier, now, Delivery.SENDING if tracked else None)
-                pages.append(page)
-                kind = EventKind.PAGING if tracked else EventKind.PAGED
-                self._record.add(now, kind, Actor.RUNBOOK, f"{person.name} (tier {tier.number}: {tier.name})")
-                self.mail.send(NotificationKind.PAGE, person, tier, page=page)
-        self._on_change()
-        return pages
 
     async def notify(
         self, people: Sequence[Person], message: str, kind: NotificationKind = NotificationKind.STAKEHOLDER
@@ -111,19 +91,34 @@ class Escalation(Continuity):
         """
         return await self._await_ack(timeout, what) == "acknowledged"
 
-    async def _await_ack(self, timeout: timedelta, what: str, pages: Sequence[Page] = ()) -> str:
-        """``acknowledged``, ``timeout``, ``requested`` (escalate now) or ``undeliverable``
-        (every page in ``pages`` failed to go out: nobody can acknowledge)."""
+    async def _await_ack(
+        self, timeout: timedelta, what: str, pages: Sequence[Page] = (), tier: Tier | None = None
+    ) -> str:
+        """``acknowledged``, ``timeout``, ``requested`` (escalate now), ``undeliverable``
+        (every page in ``pages`` failed to go out: nobody can acknowledge) or ``empty``
+        (``tier`` had nobody on call and skips). A hand-off of one of the tier's schedules
+        before the timeout pages whoever comes on call, within the same wait."""
+        state = self._rota.get(tier.number) if tier is not None else None
+        paged = list(pages)
 
         async def wait(limit: timedelta | None) -> str:
-            try:
-                await self._wait(
-                    lambda: self._record.state is not State.TRIGGERED or undeliverable(pages),
-                    limit,
-                    f"acknowledgement {what}within {_human(timeout)}",
-                )
-            except TimeoutError:
-                return "t"
+            if tier is not None and state is not None and state.empty and tier.on_empty is OnEmpty.SKIP:
+                return "e"
+            end = None if limit is None else workflow.now() + limit
+            while True:
+                handoff = handoff_due(tier, state, end)
+                try:
+                    await self._wait(
+                        lambda: self._record.state is not State.TRIGGERED or undeliverable(paged),
+                        max(handoff - workflow.now(), DUE) if handoff else time_left(end),
+                        f"acknowledgement {what}within {_human(timeout)}",
+                    )
+                except TimeoutError:
+                    if handoff is None or tier is None or state is None:
+                        return "t"
+                    await self.hand_off(tier, state, paged)
+                    continue
+                break
             if self._take_escalate_request():
                 return "r"
             return "a" if self._record.state is not State.TRIGGERED else "u"
@@ -178,7 +173,7 @@ class Escalation(Continuity):
                 outcome = "acknowledged"  # continued run: we were holding here
             else:
                 pages = await self.page(tier)
-                outcome = await self._await_ack(tier.ack_timeout, f"from tier {tier.number} ", pages)
+                outcome = await self._await_ack(tier.ack_timeout, f"from tier {tier.number} ", pages, tier)
             if outcome == "acknowledged":
                 if resumable and not self.in_journal():  # a journaled scenario resumes by replay
                     self._ladder = LadderPosition(tiers=[t.name for t in tiers], rounds=rounds, index=index)
@@ -187,6 +182,8 @@ class Escalation(Continuity):
                 if self.resolved:
                     return True
                 self._take_escalate_request()
+            elif outcome == "empty" and index + 1 < len(steps):
+                self.record(EventKind.ESCALATED, f"tier {tier.number} ({tier.name}) had nobody on call")
             elif outcome == "undeliverable" and index + 1 < len(steps):
                 self.record(EventKind.ESCALATED, f"nobody in tier {tier.number} ({tier.name}) could be paged")
             elif outcome == "timeout" and index + 1 < len(steps):
@@ -202,6 +199,17 @@ class Escalation(Continuity):
         """Record that every tier was tried in vain and tell management."""
         if self._instant():
             return
+        if not self._record.paged and self.plan.last_resort:  # the whole ladder paged nobody
+            names = ", ".join(p.name for p in self.plan.last_resort)
+            self._record.add(
+                workflow.now(),
+                EventKind.LAST_RESORT,
+                Actor.RUNBOOK,
+                f"nobody was on call in any tier: paging {names}",
+            )
+            self._page_people(
+                rota.last_resort_tier(self.plan.tiers, self.plan.last_resort), self.plan.last_resort
+            )
         self._record.exhausted = True
         self._record.flag(IncidentFlag.EXHAUSTED)
         people = self.plan.management or self.plan.tiers[-1].targets
@@ -250,7 +258,7 @@ class Escalation(Continuity):
         return asyncio.ensure_future(self.escalate(tiers[max(current - 1, 0) :], 0, resumable=True))
 
 
-_ACK_OUTCOMES = {"a": "acknowledged", "t": "timeout", "r": "requested", "u": "undeliverable"}
+_ACK_OUTCOMES = {"a": "acknowledged", "t": "timeout", "r": "requested", "u": "undeliverable", "e": "empty"}
 
 
 def _human(delta: timedelta) -> str:

@@ -19,12 +19,12 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows import contract
+    from workflows.activity_models import DocumentRequest
     from workflows.errors import AlreadyResolved, DomainError, NothingToEscalate, rejected
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
     from workflows.feedback import request_feedback
     from workflows.models import (
-        DocumentRequest,
         IncidentFlag,
         IncidentView,
         Note,

@@ -10,13 +10,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # The enums live in workflows.vocabulary; these names stay importable from here.
 from workflows.vocabulary import SYSTEM_ACTORS as SYSTEM_ACTORS
 from workflows.vocabulary import Delivery as Delivery
 from workflows.vocabulary import IncidentFlag as IncidentFlag
 from workflows.vocabulary import NotificationKind as NotificationKind
+from workflows.vocabulary import OnEmpty as OnEmpty
+from workflows.vocabulary import OnHandoff as OnHandoff
 from workflows.vocabulary import Severity as Severity
 from workflows.vocabulary import State as State
 
@@ -114,12 +124,23 @@ class Team(Model):
 
 
 class Tier(Model):
-    """One escalation level, resolved to people and frozen when the incident starts."""
+    """One escalation level, frozen when the incident starts: its people, and the schedules
+    (ids) resolved to whoever is on call when the tier pages."""
 
     number: int = Field(ge=1, le=50)
     name: ShortText
-    targets: list[Person] = Field(min_length=1)
+    targets: list[Person] = Field(default_factory=list)
     ack_timeout: timedelta
+    schedules: list[Slug] = Field(default_factory=list, max_length=20)
+    on_empty: OnEmpty = OnEmpty.SKIP
+    fallback: list[Person] = Field(default_factory=list)
+    on_handoff: OnHandoff = OnHandoff.PAGE_INCOMING
+
+    @model_validator(mode="after")
+    def _someone_or_a_schedule(self) -> Tier:
+        if not self.targets and not self.schedules:
+            raise ValueError(f"tier {self.name!r} names nobody: give it people, a team or a schedule")
+        return self
 
     @field_validator("ack_timeout")
     @classmethod
@@ -142,12 +163,15 @@ class IncidentPlan(Model):
     stakeholders: list[Person] = Field(default_factory=list)
     management: list[Person] = Field(default_factory=list)
     stakeholder_interval: timedelta | None = None
+    # Paged when the whole ladder paged nobody (every schedule empty).
+    last_resort: list[Person] = Field(default_factory=list)
     # The whole directory, in inputs written before the plan carried only its own people.
     responders: dict[str, Person] = Field(default_factory=dict)
 
     def people(self) -> dict[str, Person]:
         """Everyone the plan names (tiers, stakeholders, management), by id."""
-        named = [p for tier in self.tiers for p in tier.targets] + self.stakeholders + self.management
+        named = [p for tier in self.tiers for p in [*tier.targets, *tier.fallback]]
+        named += self.stakeholders + self.management + self.last_resort
         return {**self.responders, **{p.id: p for p in named}}
 
     def tier(self, name: str) -> Tier:
@@ -265,21 +289,3 @@ class NotificationResult(Model):
     id: str
     delivered: bool
     where: str = ""
-
-
-class DocumentRequest(Model):
-    """Ask the document activity to write the incident record (and, when final, the report)."""
-
-    incident: IncidentView
-    final: bool = False
-    # Timeline entries moved out of a long incident's state, from entry number ``archive_start``.
-    archive: list[TimelineEntry] = Field(default_factory=list)
-    archive_start: int = 0
-
-
-class DocumentResult(Model):
-    """What ``document_incident`` returns: the paths of the record written and, when
-    final, of the report."""
-
-    record: str
-    report: str | None = None

@@ -84,9 +84,11 @@ class IncidentRecord:
         self.triggers = 0
         self.trigger_keys: list[str] = []  # the latest alert keys seen, each counted once
         self.names: dict[str, str] = {}  # actors' names, as the incident service sent them
+        self.oncall: dict[str, Person] = {}  # people schedules put on call, by id
 
-    def restore(self, view: IncidentView, triggers: int) -> None:
+    def restore(self, view: IncidentView, triggers: int, oncall: list[Person] | None = None) -> None:
         """Take over the state a previous run carried across continue-as-new."""
+        self.oncall = {p.id: p for p in oncall or []}
         self._details(view.title, view.description, view.labels)
         self._view = view.model_copy(update={"paged": list(view.paged), "timeline": list(view.timeline)})
         self.triggers = triggers
@@ -181,15 +183,19 @@ class IncidentRecord:
 
     def name(self, person_id: str | None) -> str:
         """A person's name: from the plan, else as sent with their action, else the id."""
-        person = self.plan.people().get(person_id or "")
+        person = self.people().get(person_id or "")
         if person is not None:
             return person.name
         return self.names.get(person_id or "", person_id or "someone")
 
+    def people(self) -> dict[str, Person]:
+        """Everyone the plan names, and everyone a schedule has put on call, by id."""
+        return {**self.plan.people(), **self.oncall}
+
     def people_paged(self) -> list[Person]:
         """Everyone paged so far, each once, in order."""
         ids = dict.fromkeys(p.person for p in self.paged)
-        people = self.plan.people()
+        people = self.people()
         return [people[i] for i in ids if i in people]
 
     def people_told(self) -> list[Person]:
@@ -205,7 +211,7 @@ class IncidentRecord:
     def previously_paged(self) -> list[str]:
         """Names of everyone paged so far, in order, without repeats (for the hand-off)."""
         names: list[str] = []
-        people = self.plan.people()
+        people = self.people()
         for page in self.paged:
             person = people.get(page.person)
             name = person.name if person else page.person

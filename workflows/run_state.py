@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from workflows.models import Incident, IncidentPlan, IncidentView, Model
+from workflows.models import Incident, IncidentPlan, IncidentView, Model, Person
 
 
 class PendingWait(Model):
@@ -60,6 +60,8 @@ class Carried(Model):
     periodic: list[Periodic] = Field(default_factory=list)
     trigger_keys: list[str] = Field(default_factory=list)
     journal: JournalState | None = None
+    # People schedules put on call (they are not in the plan), for later emails.
+    oncall: list[Person] = Field(default_factory=list)
 
 
 class IncidentInput(Model):

@@ -3,10 +3,11 @@
 A runbook has two halves:
 
 * ``plan(incident)`` is *policy*: which tiers exist for this incident, who is in
-  each (``person:<id>`` / ``team:<id>``) and how long each waits for an
-  acknowledgement. It runs once, when the incident is opened; its result is
+  each (``person:<id>`` / ``team:<id>`` / ``schedule:<id>``) and how long each waits
+  for an acknowledgement. It runs once, when the incident is opened; its result is
   resolved against the directory and frozen into the workflow's input, so a
   later edit of the runbook or the directory never changes a running incident.
+  Schedules are the exception by design: they are resolved when the tier pages.
 * ``run(esc)`` is the *scenario*: durable Python that drives the escalation
   with the primitives of :class:`workflows.escalation.Escalation`. It runs
   inside the workflow, so it must be deterministic (no I/O, no clock, no
@@ -21,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from workflows.models import Incident, IncidentPlan, Person, Severity, Tier
+from workflows.models import Incident, IncidentPlan, OnEmpty, OnHandoff, Person, Severity, Tier
+from workflows.vocabulary import TargetKind
 
 if TYPE_CHECKING:
     from workflows.escalation import Escalation
@@ -42,25 +44,37 @@ class Directory(Protocol):
 
 @dataclass(frozen=True)
 class TierSpec:
-    """One tier as a runbook declares it, before the directory resolves it."""
+    """One tier as a runbook declares it, before the directory resolves it.
+
+    ``targets`` are ``person:<id>``, ``team:<id>`` or ``schedule:<id>``; a schedule is
+    resolved to whoever is on call when the tier pages (and again at a hand-off before the
+    tier's timeout, unless ``on_handoff`` is ``keep``). When nobody is on call and the tier
+    names nobody else, ``on_empty`` decides: ``skip`` (escalate at once), ``wait`` (let the
+    timeout run) or ``fallback`` (page ``fallback``'s people instead).
+    """
 
     name: str
     targets: tuple[str, ...]
     ack_timeout: timedelta
+    on_empty: OnEmpty = OnEmpty.SKIP
+    fallback: tuple[str, ...] = ()
+    on_handoff: OnHandoff = OnHandoff.PAGE_INCOMING
 
 
 @dataclass(frozen=True)
 class PlanSpec:
     """A runbook's plan for one incident, as ``Runbook.plan`` returns it, before the
     directory resolves its references: the tiers in order, how many times the whole
-    ladder is walked again (``repeat``), who is kept informed and how often, and who
-    is told when every tier has gone unacknowledged (``management``)."""
+    ladder is walked again (``repeat``), who is kept informed and how often, who
+    is told when every tier has gone unacknowledged (``management``), and who is paged
+    when the whole ladder found nobody on call (``last_resort``)."""
 
     tiers: list[TierSpec]
     repeat: int = 0
     stakeholders: tuple[str, ...] = ()
     management: tuple[str, ...] = ()
     stakeholder_interval: timedelta | None = None
+    last_resort: tuple[str, ...] = ()
 
 
 def by_severity(minutes: Mapping[Severity, float], severity: Severity) -> timedelta:
@@ -154,7 +168,16 @@ class Registry:
         runbook = self.select(incident, requested)
         spec = runbook.plan(incident)
         tiers = [
-            Tier(number=i, name=t.name, targets=_people(directory, t.targets), ack_timeout=t.ack_timeout)
+            Tier(
+                number=i,
+                name=t.name,
+                targets=_people(directory, [r for r in t.targets if not _is_schedule(r)]),
+                schedules=list(dict.fromkeys(schedule_id(r) for r in t.targets if _is_schedule(r))),
+                ack_timeout=t.ack_timeout,
+                on_empty=t.on_empty,
+                fallback=_people(directory, t.fallback),
+                on_handoff=t.on_handoff,
+            )
             for i, t in enumerate(spec.tiers, start=1)
         ]
         return IncidentPlan(
@@ -164,7 +187,17 @@ class Registry:
             stakeholders=_people(directory, spec.stakeholders),
             management=_people(directory, spec.management),
             stakeholder_interval=spec.stakeholder_interval,
+            last_resort=_people(directory, spec.last_resort),
         )
+
+
+def _is_schedule(ref: str) -> bool:
+    return ref.startswith(f"{TargetKind.SCHEDULE.value}:")
+
+
+def schedule_id(ref: str) -> str:
+    """The id in a ``schedule:<id>`` reference."""
+    return ref.partition(":")[2]
 
 
 def _people(directory: Directory, refs: Iterable[str]) -> list[Person]:

@@ -80,6 +80,10 @@ class EventKind(StrEnum):
     NOTE = "note"
     CONTINUED = "continued"
     RUNBOOK_FAILED = "runbook_failed"
+    ONCALL = "oncall"  # a schedule answered who is on call (who, layer, overrides, revision)
+    HANDOFF = "handoff"  # a shift changed hands during a tier
+    NO_ONE_ON_CALL = "no_one_on_call"  # a tier had nobody to page
+    LAST_RESORT = "last_resort"  # nobody was paged by the whole ladder: the last resort was
 
 
 class Action(StrEnum):
@@ -115,10 +119,27 @@ LINK_ACTIONS: dict[NotificationKind, tuple[Action, ...]] = {
 
 
 class TargetKind(StrEnum):
-    """What a runbook's tier target names: ``person:<id>`` or ``team:<id>``."""
+    """What a runbook's tier target names: ``person:<id>``, ``team:<id>`` or
+    ``schedule:<id>`` (whoever is on call when the tier pages)."""
 
     PERSON = "person"
     TEAM = "team"
+    SCHEDULE = "schedule"
+
+
+class OnEmpty(StrEnum):
+    """What a tier does when nobody is on call for it."""
+
+    SKIP = "skip"  # escalate at once
+    WAIT = "wait"  # let the tier's timeout run anyway
+    FALLBACK = "fallback"  # page the tier's fallback targets
+
+
+class OnHandoff(StrEnum):
+    """What a tier does when a schedule it pages changes hands before its timeout."""
+
+    PAGE_INCOMING = "page_incoming"
+    KEEP = "keep"
 
 
 class Actor(StrEnum):

@@ -1,0 +1,1 @@
+"""On-call schedules: the data (``models``) and who is on call when (``oncall``); pure, no I/O."""

@@ -1,0 +1,74 @@
+"""What the workflows hand their activities besides emails (``workflows.models.Notification``):
+documentation requests and on-call questions, and what comes back.
+
+Like every model in a history: only ever add optional fields.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, Field
+
+from workflows.models import IncidentView, Model, Person, Slug, TimelineEntry
+
+
+class DocumentRequest(Model):
+    """Ask the document activity to write the incident record (and, when final, the report)."""
+
+    incident: IncidentView
+    final: bool = False
+    # Timeline entries moved out of a long incident's state, from entry number ``archive_start``.
+    archive: list[TimelineEntry] = Field(default_factory=list)
+    archive_start: int = 0
+
+
+class DocumentResult(Model):
+    """What ``document_incident`` returns: the paths of the record written and, when
+    final, of the report."""
+
+    record: str
+    report: str | None = None
+
+
+class OnCallQuestion(Model):
+    """Who is on call on these schedules at ``at``: the workflow's time, never the
+    activity's clock, so that time-skipping tests and simulations stay right."""
+
+    schedules: list[Slug] = Field(min_length=1, max_length=20)
+    at: AwareDatetime
+
+
+class OnCallAnswer(Model):
+    """One schedule's answer, as it goes on the timeline: who, by which layer and
+    overrides, from which revision, until when; ``found`` False for an unknown schedule."""
+
+    schedule: str
+    found: bool = True
+    people: list[Person] = Field(default_factory=list)
+    layer: str | None = None
+    overrides: list[str] = Field(default_factory=list)
+    revision: int | None = None
+    valid_until: datetime | None = None
+    # Participants the directory no longer has (skipped).
+    missing: list[str] = Field(default_factory=list)
+
+
+class NextShiftQuestion(Model):
+    """Who comes on call next on ``schedule`` after ``after`` (the workflow's time)."""
+
+    schedule: Slug
+    after: AwareDatetime
+
+
+class NextShift(Model):
+    """The next hand-off that puts someone new on call: when, who (``people``, only those
+    coming on), until when; ``starts_at`` None when nobody comes on within the horizon
+    searched; ``gone`` when the schedule no longer exists."""
+
+    schedule: str
+    schedule_name: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    people: list[Person] = Field(default_factory=list)
+    gone: bool = False

@@ -1,0 +1,96 @@
+"""Paging tiers: their people, and whoever their schedules put on call.
+
+:class:`Paging` is the base of :class:`workflows.escalation.Escalation`: ``page(tier)``
+pages a tier's people and asks the tier's schedules who is on call at the workflow's
+time (``workflows/rota.py``); a wait for the tier's acknowledgement pages whoever comes
+on call at a hand-off (``hand_off``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+from workflows import rota
+from workflows.continuity import DUE, Continuity
+from workflows.delivery import DELIVERY_PATCH
+from workflows.models import Delivery, NotificationKind, OnHandoff, Page, Person, Tier
+from workflows.record import IncidentRecord
+from workflows.rota import TierOnCall
+from workflows.vocabulary import Actor, EventKind
+
+
+class Paging(Continuity):
+    """Pages tiers and keeps each tier's latest paging (who, whether empty, next hand-off)."""
+
+    def __init__(self, record: IncidentRecord, on_change: Callable[[], None]) -> None:
+        super().__init__(record, on_change)
+        self._rota: dict[int, TierOnCall] = {}  # each tier's latest paging: who, empty, next hand-off
+
+    async def page(self, *tiers: Tier) -> list[Page]:
+        """Page every target of each tier at once; returns as soon as the pages are sent off.
+
+        Delivery goes on in the background, so a slow or throttled email
+        provider never delays the acknowledgement timer that follows; the
+        timeline says ``paged`` once each email is delivered.
+        """
+        if self._instant():
+            return []  # paged in an earlier run of this incident
+        pages = []
+        for tier in tiers:
+            people, state = list(tier.targets), TierOnCall()
+            if tier.schedules:  # whoever is on call now (an activity, at the workflow's time)
+                on_call, state.handoff_at = await rota.ask(self._record, tier, workflow.now())
+                people += [p for p in on_call if p.id not in {t.id for t in people}]
+            if not people:
+                state.empty = True
+                people = rota.when_empty(self._record, tier)
+            self._rota[tier.number] = state
+            pages += self._page_people(tier, people, state)
+        self._on_change()
+        return pages
+
+    def _page_people(
+        self, tier: Tier, people: Sequence[Person], state: TierOnCall | None = None
+    ) -> list[Page]:
+        now = workflow.now()
+        tracked = workflow.patched(DELIVERY_PATCH)
+        pages = []
+        for person in people:
+            page = self._record.mark_paged(person, tier, now, Delivery.SENDING if tracked else None)
+            pages.append(page)
+            if state is not None:
+                state.paged.add(person.id)
+            kind = EventKind.PAGING if tracked else EventKind.PAGED
+            self._record.add(now, kind, Actor.RUNBOOK, f"{person.name} (tier {tier.number}: {tier.name})")
+            self.mail.send(NotificationKind.PAGE, person, tier, page=page)
+        return pages
+
+    async def hand_off(self, tier: Tier, state: TierOnCall, pages: list[Page]) -> None:
+        """A schedule of the tier changed hands before its timeout: page whoever came on."""
+        on_call, state.handoff_at = await rota.ask(self._record, tier, workflow.now())
+        incoming = [p for p in on_call if p.id not in state.paged]
+        names = ", ".join(p.name for p in incoming) or "nobody new"
+        self._record.add(
+            workflow.now(), EventKind.HANDOFF, Actor.RUNBOOK, f"tier {tier.number} ({tier.name}): {names}"
+        )
+        pages += self._page_people(tier, incoming, state)
+        self._on_change()
+
+
+def handoff_due(tier: Tier | None, state: TierOnCall | None, end: datetime | None) -> datetime | None:
+    """The next hand-off to act on before ``end``, if the tier pages the incoming person."""
+    if (
+        tier is None
+        or state is None
+        or state.handoff_at is None
+        or tier.on_handoff is not OnHandoff.PAGE_INCOMING
+    ):
+        return None
+    return state.handoff_at if end is None or state.handoff_at < end else None
+
+
+def time_left(end: datetime | None) -> timedelta | None:
+    return None if end is None else max(end - workflow.now(), DUE)
