@@ -27,10 +27,12 @@ from runbooks.schedule_seed import load_schedules
 from security.links import LinkSigner
 from services.database import open_database
 from services.settings import Settings, get_settings
+from services.shift_watch import known_schedules, watch
 from services.temporal import connect
 from services.validate import validated_directory
 from workflows.feedback import FeedbackWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.shift_watch import ShiftWatchWorkflow
 
 log = logging.getLogger("escalate.worker")
 ACTIVITY_SLOTS = 100  # the SDK's default number of activities one worker runs at once
@@ -74,6 +76,7 @@ def build_activities(
         feedback.request_feedback,
         feedback.feedback_pending,
         resolver.resolve_oncall,
+        resolver.next_shift,
     ]
 
 
@@ -99,7 +102,7 @@ def build_worker(client: Client, settings: Settings, **options) -> EscalationWor
     return EscalationWorker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IncidentWorkflow, FeedbackWorkflow],
+        workflows=[IncidentWorkflow, FeedbackWorkflow, ShiftWatchWorkflow],
         activities=build_activities(settings, notifier, database),
         max_concurrent_activities=slots,
         notifier=notifier,
@@ -120,6 +123,9 @@ async def run_worker(settings: Settings | None = None) -> None:
     # Leaving the block shuts the worker down gracefully: running activities get
     # to finish, and anything left is retried by another worker.
     async with build_worker(client, settings, graceful_shutdown_timeout=timedelta(seconds=5)):
+        if settings.shift_notices is not None:  # every known schedule's shift notices
+            ids = await asyncio.to_thread(known_schedules, settings)
+            await watch(client, settings.task_queue, ids, settings.shift_notices)
         await stop.wait()
     log.info("worker stopped")
 

@@ -121,7 +121,7 @@ class DatabaseLedger:
     def claim(self, note: Notification) -> Granted | str | None:
         if (where := self.local.done(note.id)) is not None:  # sent during a database outage
             return where
-        ids = {"incident_id": note.incident.id, "person_id": note.recipient.id, "kind": note.kind.value}
+        ids = {"incident_id": note.about, "person_id": note.recipient.id, "kind": note.kind.value}
         try:
             answer = self._ask(rows.claim, self.engine, note.id, **ids)
         except (SQLAlchemyError, WaitedTooLong) as err:

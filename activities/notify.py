@@ -114,13 +114,14 @@ class Notifier:
         return await asyncio.get_running_loop().run_in_executor(self.pool, call)
 
     def render(self, note: Notification) -> Email:
-        context = self._context(note)
-        subject = TEMPLATES.get_template("subject.txt").render(context)
-        return Email(
-            subject=" ".join(subject.split())[:250],  # one line: no header injection
-            text=TEMPLATES.get_template("email.txt").render(context),
-            html=TEMPLATES.get_template("email.html").render(context),
-        )
+        if note.shift is not None:  # a shift notice: no incident, its own wording
+            names = ("shift_subject.txt", "shift.txt", "shift.html")
+            context = {"note": note, "schedule_url": f"{self.public_url}/schedules/{note.shift.schedule}"}
+        else:
+            names = ("subject.txt", "email.txt", "email.html")
+            context = self._context(note)
+        subject, text, html = (TEMPLATES.get_template(name).render(context) for name in names)
+        return Email(subject=" ".join(subject.split())[:250], text=text, html=html)  # one-line subject
 
     def build(self, note: Notification) -> Mail:
         email = self.render(note)
@@ -137,6 +138,8 @@ class Notifier:
 
     def _context(self, note: Notification) -> dict[str, Any]:
         incident = note.incident
+        if incident is None:
+            raise ValueError(f"notification {note.id} names no incident")
         actions = LINK_ACTIONS.get(note.kind, ())
         links = {
             a.value: f"{self.public_url}/r/{self.signer.sign(incident.id, note.recipient.id, a)}"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -22,6 +23,17 @@ def markdown_text(value: object) -> str:
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+def local(value: datetime | None, zone: str) -> str:
+    """An instant as the reader's wall clock, with UTC beside it: ``Mon 30 Nov 09:00 CET (08:00 UTC)``."""
+    if value is None:
+        return "-"
+    try:
+        there = value.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        there = value.astimezone(UTC)
+    return f"{there:%a %d %b %Y %H:%M} {there.tzname()} ({value.astimezone(UTC):%H:%M} UTC)"
 
 
 def duration(value: timedelta | None) -> str:
@@ -46,4 +58,4 @@ def build_environment(package: str, **filters: Callable) -> Environment:
     return env
 
 
-TEMPLATES = build_environment("activities", md=markdown_text, when=when, duration=duration)
+TEMPLATES = build_environment("activities", md=markdown_text, when=when, duration=duration, local=local)

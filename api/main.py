@@ -36,6 +36,7 @@ from services.reports import ReportService
 from services.reviews import ReviewService
 from services.schedules import ScheduleService
 from services.settings import Settings, get_settings
+from services.shift_watch import tell_shift_watch
 from services.temporal import TemporalConnection
 from services.validate import validated_directory
 
@@ -74,7 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reviews = ReviewService(app.state.database, app.state.directory.current)
         app.state.feedback = FeedbackService(app.state.database, app.state.directory.current)
         app.state.schedules = ScheduleService(
-            app.state.database, app.state.directory.current, settings.schedules_file
+            app.state.database,
+            app.state.directory.current,
+            settings.schedules_file,
+            on_change=lambda schedule_id: tell_shift_watch(app.state.incidents, settings, schedule_id),
         )
         yield
         app.state.database.dispose()

@@ -4,8 +4,9 @@
 with the real activities writing into a temporary folder, and saves each run's history
 as JSON: acknowledged then resolved; every tier exhausted, then resolved; a long one
 that continues as new with stakeholder updates (each run saved); and one opened and
-resolved by the Alertmanager integration; and, named ``feedback-*``, one that asks for
-feedback once resolved, with the feedback workflow's own history.
+resolved by the Alertmanager integration; named ``feedback-*``, one that asks for
+feedback once resolved, with the feedback workflow's own history; named ``oncall-*``, one
+whose first tier pages whoever a schedule has on call.
 ``tests/test_replay.py`` replays them all, so a later change that would break incidents in
 flight fails in CI. ``python -m harness.record_histories NAME...`` records only those named.
 """
@@ -98,6 +99,12 @@ async def record(only: set[str]) -> None:
                     follow_up = env.client.get_workflow_handle(feedback_id, first_execution_run_id=run_id)
                     await env.sleep(timedelta(hours=24))  # the reminder is due at 24 h
                     await _save(env, follow_up, "feedback-workflow_asked_and_reminded")
+                if wanted("oncall"):  # the demo's first tier pages the first-line schedule
+                    paged = await open_("demo", "SEV2", "checkout")
+                    await env.sleep(timedelta(seconds=15))
+                    await _update(paged, IncidentWorkflow.resolve, "bob")
+                    await paged.result()
+                    await _save(env, paged, "oncall-demo_schedule_then_team_lead_resolved")
                 if not wanted("incidents"):
                     return
                 acked = await open_("default", "SEV2", "checkout")

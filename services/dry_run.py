@@ -36,7 +36,7 @@ class Recorder:
 
     @activity.defn(name=contract.SEND_EMAIL)
     async def send_email(self, note: Notification) -> NotificationResult:
-        incident_id = note.incident.id
+        incident_id = note.about
         if note.kind is NotificationKind.PAGE and incident_id in self._acknowledge:
             self._acknowledge.discard(incident_id)
             # The test server skips no time while an activity runs: the

@@ -14,7 +14,7 @@ an activity cannot import this package: it calls ``store.schedules.schedule_for`
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -91,8 +91,15 @@ def coverage(schedule: Schedule, since: datetime, until: datetime) -> Coverage:
 
 
 class ScheduleService:
-    def __init__(self, database: Database, people: Callable[[], Directory], seed_file: Path) -> None:
+    def __init__(
+        self,
+        database: Database,
+        people: Callable[[], Directory],
+        seed_file: Path,
+        on_change: Callable[[str], Awaitable[object]] | None = None,
+    ) -> None:
         self._database = database
+        self._on_change = on_change  # told of every schedule written (its shift watch)
         self._people = people  # the directory as it stands (DirectoryService.current)
         self._seed = rows.load_seed(seed_file)
         self._lock = threading.Lock()
@@ -176,7 +183,10 @@ class ScheduleService:
                     rows.import_schedules(engine, self._seed, by="seed")
             return work(engine, *rest)
 
-        return await self._database.run(seeded, *args)
+        done = await self._database.run(seeded, *args)
+        if self._on_change is not None:
+            await self._on_change(str(args[0]))  # every write names its schedule first
+        return done
 
     async def create(self, schedule_id: str, spec: ScheduleSpec, by: str) -> Schedule:
         """A new schedule at revision 1. Raises ScheduleConflict (id taken), UnknownParticipant."""

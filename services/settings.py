@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # resolved (minutes), and reminded a day later; FEEDBACK_REQUESTS=false asks nobody.
     feedback_requests: bool = True
     feedback_delay_minutes: float = Field(default=10.0, ge=0, le=7 * 24 * 60)
+    # Email people before their on-call shift (minutes ahead) and when it starts;
+    # SHIFT_NOTIFICATIONS=false sends neither.
+    shift_notifications: bool = True
+    shift_reminder_minutes: float = Field(default=60.0, ge=0, le=7 * 24 * 60)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_alert_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     alert_severity_label: str = "severity"
@@ -149,6 +153,11 @@ class Settings(BaseSettings):
     def feedback_after(self) -> timedelta | None:
         """How long after resolution to ask for feedback; None when nobody is asked."""
         return timedelta(minutes=self.feedback_delay_minutes) if self.feedback_requests else None
+
+    @property
+    def shift_notices(self) -> timedelta | None:
+        """How long before a shift its reminder goes; None when no shift notices are sent."""
+        return timedelta(minutes=self.shift_reminder_minutes) if self.shift_notifications else None
 
     @property
     def outbox(self) -> Path:

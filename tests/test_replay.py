@@ -8,7 +8,7 @@ exhausted, continued as new with stakeholder updates, resolved by Alertmanager).
 The ``plan-people-*`` set was recorded once the plan carried only the people it names
 and actions carried the responder's name; the others carry the whole directory. The
 ``feedback-*`` pair: an incident that asks for feedback when resolved, and the feedback
-workflow that asked and reminded.
+workflow that asked and reminded; ``oncall-*``: a tier that pages a schedule.
 """
 
 import base64
@@ -23,6 +23,7 @@ from temporalio.worker import Replayer
 
 from workflows.feedback import FeedbackWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.shift_watch import ShiftWatchWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -31,7 +32,8 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 async def test_replay_recorded_history_without_nondeterminism(path: Path):
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
     replayer = Replayer(
-        workflows=[IncidentWorkflow, FeedbackWorkflow], data_converter=pydantic_data_converter
+        workflows=[IncidentWorkflow, FeedbackWorkflow, ShiftWatchWorkflow],
+        data_converter=pydantic_data_converter,
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
@@ -47,9 +49,11 @@ def test_histories_cover_todays_workflow():
     texts = {path.stem: path.read_text() for path in HISTORIES}
     patches = set().union(*(_patches(text) for text in texts.values()))
     assert {"scenario-journal", "page-delivery-states", "stand-down-emails", "feedback-requests"} <= patches
+    flat = ["".join(text.split()) for text in texts.values()]
+    assert any('"workflowType":{"name":"FeedbackWorkflow"}' in text for text in flat)
     assert any(
-        '"workflowType":{"name":"FeedbackWorkflow"}' in "".join(text.split()) for text in texts.values()
-    )
+        '"activityType":{"name":"resolve_oncall"}' in text for text in flat
+    )  # a tier paging a schedule
     assert any("workflowExecutionContinuedAsNewEventAttributes" in text for text in texts.values())
     assert any(b'"responder":"alertmanager"' in _payloads(text) for text in texts.values())
     assert "demo_ack_resolve" in texts  # an incident recorded before any of them

@@ -166,7 +166,7 @@ class Mailer:
         self._record.add(workflow.now(), kind, Actor.EMAIL, f"email to {note.recipient.name}: {cause}")
         self._record.flag(IncidentFlag.UNDELIVERABLE)
         workflow.logger.warning(
-            "incident %s: %s to %s failed: %s", note.incident.id, kind, note.recipient.id, cause
+            "incident %s: %s to %s failed: %s", note.about, kind, note.recipient.id, cause
         )
         self._on_change()
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+# The basic value types live in workflows.text; these names stay importable from here.
+from workflows.text import SERVICE_PATTERN as SERVICE_PATTERN
+from workflows.text import Email as Email
+from workflows.text import LongText as LongText
+from workflows.text import Model as Model
+from workflows.text import ShortText as ShortText
+from workflows.text import Slug as Slug
+from workflows.text import clean_text as clean_text
 
 # The enums live in workflows.vocabulary; these names stay importable from here.
 from workflows.vocabulary import SYSTEM_ACTORS as SYSTEM_ACTORS
@@ -30,39 +31,9 @@ from workflows.vocabulary import OnHandoff as OnHandoff
 from workflows.vocabulary import Severity as Severity
 from workflows.vocabulary import State as State
 
-# A service name, label key or person/team id: short, lowercase, URL- and query-safe.
-SERVICE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
-Slug = Annotated[str, StringConstraints(pattern=SERVICE_PATTERN)]
-# Removed from a short text (title, name), not refused (an alert must not be dropped for
-# its summary): controls other than whitespace (NUL, BEL, ESC, DEL, C1) and bidi controls
-# ("invoice \u202egnp.exe" shows as "invoice exe.png"). CR/LF/tab stay: subjects and the
-# report fold them. Empty once cleaned: a 422.
-_DROPPED = dict.fromkeys(
-    [c for c in range(0xA0) if (c < 0x20 or c >= 0x7F) and not chr(c).isspace()]
-    + [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)
-
-
-def clean_text(value: object) -> object:
-    """A string without the invisible and bidi control characters above; anything
-    else unchanged (pydantic then refuses a wrong type)."""
-    return value.translate(_DROPPED) if isinstance(value, str) else value
-
-
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), BeforeValidator(clean_text)
-]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
-
 MAX_LABELS = 32
 MIN_ACK_TIMEOUT = timedelta(seconds=1)
 MAX_ACK_TIMEOUT = timedelta(days=7)
-
-
-class Model(BaseModel):
-    """Base for every model: unknown fields are refused rather than dropped silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=False)
 
 
 def _check_labels(labels: dict[str, str]) -> dict[str, str]:
@@ -101,9 +72,6 @@ class Incident(Model):
     created_at: datetime
 
     _labels = field_validator("labels")(_check_labels)
-
-
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
 class Person(Model):
@@ -270,16 +238,34 @@ class Note(Model):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
 
 
+class ShiftRef(Model):
+    """The on-call shift a shift notice is about."""
+
+    schedule: Slug
+    schedule_name: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+
+
 class Notification(Model):
-    """One email to one person. ``id`` is deterministic, so a retry is recognised."""
+    """One email to one person, about an incident or (a shift notice) an on-call shift.
+    ``id`` is deterministic, so a retry is recognised."""
 
     id: str
     kind: NotificationKind
-    incident: IncidentView
+    incident: IncidentView | None = None
+    shift: ShiftRef | None = None
     recipient: Person
     tier: TierRef | None = None
     message: str = ""
     previously_paged: list[str] = Field(default_factory=list)
+
+    @property
+    def about(self) -> str:
+        """What the email is about: the incident's id, or ``schedule-<id>``."""
+        if self.incident is not None:
+            return self.incident.id
+        return f"schedule-{self.shift.schedule}" if self.shift else "unknown"
 
 
 class NotificationResult(Model):

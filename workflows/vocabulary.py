@@ -45,6 +45,8 @@ class NotificationKind(StrEnum):
     RESOLVED = "resolved"  # stand-down: the incident is resolved
     FEEDBACK = "feedback"  # after resolution: how did it go? (a signed feedback link)
     FEEDBACK_REMINDER = "feedback_reminder"  # a day later, to those who have not answered
+    SHIFT_REMINDER = "shift_reminder"  # your on-call shift starts soon
+    SHIFT_STARTED = "shift_started"  # your on-call shift has started
 
     @property
     def asks_feedback(self) -> bool:
