@@ -25,4 +25,5 @@ class DemoRunbook(Runbook):
             ],
             management=("person:carol",),
             last_resort=("person:carol",),
+            sla="demo",  # second-scale targets: a warning and a breach to watch
         )

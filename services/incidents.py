@@ -20,6 +20,7 @@ from temporalio.client import (
 )
 
 from runbooks.directory import Directory
+from runbooks.sla_seed import load_policies
 from services.listing import IncidentSummary, summary, visibility_query
 from services.opening import locate, open_or_repeat, prepare, start
 from services.repeats import RepeatCoalescer
@@ -39,8 +40,10 @@ from workflows.models import (
     Person,
     ResponderAction,
     Severity,
+    SeverityChange,
     State,
 )
+from workflows.run_state import IncidentInput
 from workflows.runbook import Registry
 from workflows.vocabulary import Action, EventKind
 
@@ -77,12 +80,24 @@ class IncidentService:
         self._directory = directory
         self._registry = registry
         self._repeats = RepeatCoalescer()
+        self.policies = load_policies(settings.sla_file)  # checked at start, like the directory
 
     @property
     def directory(self) -> Directory:
         """The directory plans are made from now (a fixed one, or the database's)."""
         source = self._directory
         return source if isinstance(source, Directory) else source.current()
+
+    def _prepare(self, request: IncidentRequest, idempotency_key: str | None = None) -> IncidentInput:
+        """The incident's input: its id, its frozen plan, its feedback delay and its targets."""
+        return prepare(
+            request,
+            self._registry,
+            self.directory,
+            idempotency_key=idempotency_key,
+            feedback_delay=self.settings.feedback_after,
+            policies=self.policies,
+        )
 
     async def client(self) -> Client:
         """The connected Temporal client.
@@ -126,13 +141,7 @@ class IncidentService:
             UnknownRunbook, UnknownTarget: the plan cannot be made.
             Unavailable, RetryLater: Temporal cannot take it now.
         """
-        data = prepare(
-            request,
-            self._registry,
-            self.directory,
-            idempotency_key=idempotency_key,
-            feedback_delay=self.settings.feedback_after,
-        )
+        data = self._prepare(request, idempotency_key=idempotency_key)
         client = await self.client()
         task_queue = self.settings.task_queue
         with temporal_calls():
@@ -149,7 +158,7 @@ class IncidentService:
 
     async def open_alert(self, request: IncidentRequest, source: str, key: str) -> tuple[IncidentView, bool]:
         """Open an integration's incident or count its alert on the open one (once per ``key``)."""
-        data = prepare(request, self._registry, self.directory, feedback_delay=self.settings.feedback_after)
+        data = self._prepare(request)
         client = await self.client()
         with temporal_calls():
             return await open_or_repeat(client, data, self.settings.task_queue, source=source, key=key)
@@ -217,6 +226,18 @@ class IncidentService:
         signed = body.model_copy(update={"name": person.name})
         return await _update(handle, action, signed, update_id)
 
+    async def set_severity(self, incident_id: str, change: SeverityChange) -> IncidentView:
+        """Raise or lower the severity as a person of the directory; the targets follow.
+
+        Raises:
+            UnknownResponder, UnknownIncident, ActionRejected (the same severity, resolved).
+        """
+        person = self.person(change.responder)
+        handle = await self.locate(incident_id)
+        return await _update(
+            handle, contract.SET_SEVERITY, change.model_copy(update={"name": person.name}), None
+        )
+
     async def resolve_alert(self, base_id: str, body: ResponderAction, update_id: str) -> IncidentView | None:
         """An integration resolves the open incident of its key; None when none is open."""
         handle = (await self.client()).get_workflow_handle(contract.workflow_id(base_id))
@@ -247,7 +268,7 @@ async def _view(handle: WorkflowHandle) -> IncidentView:
 
 
 async def _update(
-    handle: WorkflowHandle, action: Action, body: ResponderAction, update_id: str | None
+    handle: WorkflowHandle, action: Action | str, body: ResponderAction, update_id: str | None
 ) -> IncidentView:
     try:
         return await _execute(handle, action, body, update_id)
@@ -259,11 +280,11 @@ async def _update(
 
 
 async def _execute(
-    handle: WorkflowHandle, action: Action, body: ResponderAction, update_id: str | None
+    handle: WorkflowHandle, action: Action | str, body: ResponderAction, update_id: str | None
 ) -> IncidentView:
     with temporal_calls():
         return await handle.execute_update(
-            action.value, body, id=update_id, result_type=IncidentView, rpc_timeout=RPC_TIMEOUT
+            str(action), body, id=update_id, result_type=IncidentView, rpc_timeout=RPC_TIMEOUT
         )
 
 

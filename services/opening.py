@@ -7,6 +7,7 @@ import asyncio
 import base64
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,12 +15,14 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
 from runbooks.directory import Directory, DirectoryError
+from runbooks.sla_seed import DEFAULT_POLICY
 from workflows import contract
 from workflows.errors import RetryLater, UnknownRunbook, UnknownTarget
 from workflows.incident import IncidentWorkflow
 from workflows.models import Incident, IncidentRequest, IncidentView, State, Tier, Trigger
 from workflows.run_state import IncidentInput
 from workflows.runbook import Registry
+from workflows.targets import SlaPolicy
 
 _ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: readable over the phone
 
@@ -54,13 +57,15 @@ def prepare(
     incident_id: str | None = None,
     idempotency_key: str | None = None,
     feedback_delay: timedelta | None = None,
+    policies: Mapping[str, SlaPolicy] | None = None,
 ) -> IncidentInput:
     """Give the incident an id and freeze its plan.
 
     An id derived from a key (dedup key, idempotency key) names a workflow that
     can be opened again; each opening then gets its own incident id. With a
     ``feedback_delay``, everyone paged or notified is asked for feedback that long
-    after the resolution (``FEEDBACK_DELAY``).
+    after the resolution (``FEEDBACK_DELAY``). With ``policies``, the incident is held to
+    the one its runbook names, else to ``default`` (none if neither exists).
 
     Raises:
         UnknownRunbook: the request names a runbook that does not exist.
@@ -81,8 +86,13 @@ def prepare(
         raise UnknownRunbook(str(exc)) from None
     except DirectoryError as exc:
         raise UnknownTarget(str(exc)) from None
+    sla = (policies or {}).get(plan.sla_policy or DEFAULT_POLICY)
     return IncidentInput(
-        incident=incident, plan=plan, opening_ids=incident_id is not None, feedback_delay=feedback_delay
+        incident=incident,
+        plan=plan,
+        opening_ids=incident_id is not None,
+        feedback_delay=feedback_delay,
+        sla=sla,
     )
 
 

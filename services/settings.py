@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     directory_file: Path = RUNBOOKS_DIR / "directory.yaml"
     # Seed on-call schedules: loaded like the directory file, answering until the database has one.
     schedules_file: Path = RUNBOOKS_DIR / "schedules.yaml"
+    # Response and resolution targets per severity (SLA policies).
+    sla_file: Path = RUNBOOKS_DIR / "sla.yaml"
     data_dir: Path = Path(".data")
     # The application database: a SQLite file under DATA_DIR when unset (nothing to
     # install), ``postgresql://user:password@host/db`` in production.

@@ -8,7 +8,7 @@ on a time-skipping test server (see ``escalate/scenario_check.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -16,12 +16,14 @@ from pydantic import ValidationError
 from runbooks import REGISTRY
 from runbooks.directory import Directory, DirectoryError, load_directory
 from runbooks.schedule_seed import load_schedules
+from runbooks.sla_seed import load_policies
 from schedules.models import Schedule
 from schedules.oncall import gaps_within
 from services.settings import Settings
 from workflows.models import Incident, Severity
 from workflows.runbook import Registry
 from workflows.scenario_registry import SHIPPED
+from workflows.targets import SlaPolicy
 
 GAP_HORIZON = timedelta(days=14)
 
@@ -95,6 +97,26 @@ def schedule_problems(
     return found, warnings
 
 
+def policy_problems(registry: Registry, policies: Mapping[str, SlaPolicy]) -> list[str]:
+    """A runbook naming an SLA policy that does not exist (incidents would be held to none)."""
+    found = []
+    for runbook in registry.runbooks.values():
+        incident = Incident(
+            id="validate",
+            title="validation",
+            severity=Severity.SEV1,
+            service="validate",
+            created_at=datetime.now(UTC),
+        )
+        try:
+            named = runbook.plan(incident).sla
+        except Exception:  # noqa: BLE001 - problems() reports a plan that fails
+            continue
+        if named is not None and named not in policies:
+            found.append(f"runbook {runbook.name!r}: SLA policy {named!r} does not exist")
+    return found
+
+
 def validated_directory(settings: Settings) -> Directory:
     """Load the directory and check every runbook's plans against it.
 
@@ -108,6 +130,7 @@ def validated_directory(settings: Settings) -> Directory:
     found = problems(REGISTRY, directory)
     try:
         found += schedule_problems(REGISTRY, directory, load_schedules(settings.schedules_file))[0]
+        found += policy_problems(REGISTRY, load_policies(settings.sla_file))
     except DirectoryError as exc:
         found.append(str(exc))
     if found:

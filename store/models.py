@@ -62,6 +62,7 @@ class IncidentSummary(Record):
     max_tier: int | None = None
     pages_sent: int = 0
     auto_resolved: bool | None = None
+    sla_breached: bool | None = None  # None: held to no SLA policy
     updated_at: AwareDatetime | None = None  # set by the store when left out
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.engine import Connection, Engine
 
 from store.db import transaction
@@ -56,6 +56,8 @@ class Metrics(BaseModel):
     auto_resolved: int
     resolved_by_person: int
     satisfaction: Satisfaction
+    # Per severity: the share of incidents held to an SLA policy that breached a target.
+    sla_breach_rate: dict[str, float] = Field(default_factory=dict)
 
 
 def percentiles(values: list[float]) -> Percentiles:
@@ -116,6 +118,8 @@ def metrics(
                 incidents.c.resolved_at,
                 incidents.c.max_tier,
                 incidents.c.auto_resolved,
+                incidents.c.severity,
+                incidents.c.sla_breached,
             ).where(where)
         ).all()
         histogram: dict[int, int] = dict(
@@ -176,6 +180,7 @@ def metrics(
         auto_resolved=sum(r.auto_resolved is True for r in rows),
         resolved_by_person=sum(r.auto_resolved is False for r in rows),
         satisfaction=_satisfaction(ratings),
+        sla_breach_rate=_breach_rate([(r.severity, r.sla_breached) for r in rows]),
     )
 
 
@@ -184,6 +189,12 @@ def _pages_per_person(pages: list[tuple[str, datetime, str | None]]) -> dict[str
     for person, at, timezone in pages:
         counts.setdefault(person, Counter())[hour_type(at, timezone or "UTC")] += 1
     return {person: HourTypes(**kinds) for person, kinds in sorted(counts.items())}
+
+
+def _breach_rate(rows: list[tuple[str, bool | None]]) -> dict[str, float]:
+    held: Counter[str] = Counter(sev for sev, breached in rows if breached is not None)
+    missed: Counter[str] = Counter(sev for sev, breached in rows if breached)
+    return {sev: round(missed[sev] / held[sev], 4) for sev in sorted(held)}
 
 
 def _satisfaction(ratings: dict[int, int]) -> Satisfaction:

@@ -89,6 +89,7 @@ incidents = sa.Table(
     sa.Column("max_tier", sa.Integer, nullable=True),
     sa.Column("pages_sent", sa.Integer, nullable=False, server_default="0"),
     sa.Column("auto_resolved", sa.Boolean, nullable=True),
+    sa.Column("sla_breached", sa.Boolean, nullable=True),  # None: held to no SLA policy
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_incidents_state", "state"),
     sa.Index("ix_incidents_triggered_at", "triggered_at"),

@@ -193,3 +193,24 @@ async def test_the_metrics_page_shows_the_numbers_of_the_json_endpoint(tmp_path)
         bad = await web.get("/reports", params={"since": "2026-11-20", "until": "2026-11-10"})
         assert bad.status_code == 422 and "before" in bad.text
         assert (await web.get("/reports", params={"since": "tomorrow"})).status_code == 422
+
+
+def test_sla_breach_rate_per_severity_counts_only_incidents_held_to_a_policy(engine):
+    from workflows.targets import SlaState, TargetClock
+    from workflows.vocabulary import Goal
+
+    def held(number: int, breached: bool) -> None:
+        clock = TargetClock(goal=Goal.ACKNOWLEDGE, within=10 * MIN, due=T0 + 10 * MIN)
+        clock.breached_at = T0 + 10 * MIN if breached else None
+        state = SlaState(policy="default", severity=Severity.SEV1, start=T0, targets=[clock])
+        view = incident(number, 1, 20, ["alice"], severity=Severity.SEV1)
+        IncidentRecorder(engine).record(view.model_copy(update={"sla": state}))
+
+    held(11, breached=True)
+    held(12, breached=False)
+    result = metrics(engine, T0 - timedelta(days=1), T0 + timedelta(days=1))
+    # incident 4 is SEV1 too, but held to no policy: not counted
+    assert result.sla_breach_rate == {"SEV1": 0.5}
+    assert (
+        metrics(engine, T0 - timedelta(days=1), T0 + timedelta(days=1), severity="SEV2").sla_breach_rate == {}
+    )

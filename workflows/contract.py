@@ -35,6 +35,7 @@ RESOLVE = Action.RESOLVE.value
 ESCALATE = Action.ESCALATE.value
 ADD_NOTE = "add_note"
 TRIGGER = "trigger"
+SET_SEVERITY = "set_severity"
 GET_INCIDENT = "incident"
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
@@ -49,7 +50,10 @@ FLAGS = SearchAttributeKey.for_keyword_list("IncidentFlags")
 # Everyone paged, who acknowledged and who resolved: ``GET /api/incidents?responder=``.
 RESPONDERS = SearchAttributeKey.for_keyword_list("IncidentResponders")
 
-SEARCH_ATTRIBUTES = (SEVERITY, SERVICE, STATE, TIER, RUNBOOK, FLAGS, RESPONDERS)
+# Whether a response or resolution target was missed (incidents held to an SLA policy).
+SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+
+SEARCH_ATTRIBUTES = (SEVERITY, SERVICE, STATE, TIER, RUNBOOK, FLAGS, RESPONDERS, SLA_BREACHED)
 
 # An incident whose id is derived from a key (a dedup key, an Alertmanager
 # fingerprint, an Idempotency-Key) is opened again under the same workflow id

@@ -14,6 +14,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from schedules.business_hours import BusinessHours, is_open, next_open
 from workflows import rota
 from workflows.continuity import DUE
 from workflows.delivery import undeliverable
@@ -30,6 +31,7 @@ from workflows.models import (
 )
 from workflows.paging import Paging, handoff_due, time_left
 from workflows.run_state import Carried, LadderPosition
+from workflows.text import human
 from workflows.vocabulary import Actor, EventKind
 
 
@@ -55,6 +57,16 @@ class Escalation(Paging):
         """The planned tier called ``name``."""
         return self.plan.tier(name)
 
+    def is_open(self, hours: BusinessHours) -> bool:
+        """Whether ``hours`` (a business-hours calendar) is open now, in the incident's time."""
+        return is_open(hours, workflow.now())
+
+    async def wait_for_opening(self, hours: BusinessHours) -> None:
+        """Wait (durably) until ``hours`` next opens; at once when open now."""
+        opening = next_open(hours, workflow.now())
+        if opening is not None and opening > workflow.now():
+            await self.sleep(opening - workflow.now(), summary=f"until {hours.name} opens")
+
     def record(self, kind: str, detail: str = "", actor: str = Actor.RUNBOOK) -> None:
         """Write an entry on the incident's timeline."""
         if not self._instant():
@@ -67,9 +79,9 @@ class Escalation(Paging):
     ) -> None:
         """Email people who are informed but not asked to act (stakeholders, management)."""
         if not self._instant():
-            self._notify(people, message, kind)
+            self.tell(people, message, kind)
 
-    def _notify(self, people: Sequence[Person], message: str, kind: NotificationKind) -> None:
+    def tell(self, people: Sequence[Person], message: str, kind: NotificationKind) -> None:
         for person in people:
             self.mail.send(kind, person, None, message)
         names = ", ".join(p.name for p in people) or "nobody (none planned)"
@@ -111,7 +123,7 @@ class Escalation(Paging):
                     await self._wait(
                         lambda: self._record.state is not State.TRIGGERED or undeliverable(paged),
                         max(handoff - workflow.now(), DUE) if handoff else time_left(end),
-                        f"acknowledgement {what}within {_human(timeout)}",
+                        f"acknowledgement {what}within {human(timeout)}",
                     )
                 except TimeoutError:
                     if handoff is None or tier is None or state is None:
@@ -190,7 +202,7 @@ class Escalation(Paging):
                 self.record(
                     EventKind.ESCALATED,
                     f"no acknowledgement from tier {tier.number} "
-                    f"({tier.name}) within {_human(tier.ack_timeout)}",
+                    f"({tier.name}) within {human(tier.ack_timeout)}",
                 )
         await self.exhausted()
         return False
@@ -207,13 +219,13 @@ class Escalation(Paging):
                 Actor.RUNBOOK,
                 f"nobody was on call in any tier: paging {names}",
             )
-            self._page_people(
+            self.page_people(
                 rota.last_resort_tier(self.plan.tiers, self.plan.last_resort), self.plan.last_resort
             )
         self._record.exhausted = True
         self._record.flag(IncidentFlag.EXHAUSTED)
         people = self.plan.management or self.plan.tiers[-1].targets
-        self._notify(
+        self.tell(
             people, "Every escalation tier was paged and nobody acknowledged.", NotificationKind.EXHAUSTED
         )
         self._on_change()
@@ -259,11 +271,3 @@ class Escalation(Paging):
 
 
 _ACK_OUTCOMES = {"a": "acknowledged", "t": "timeout", "r": "requested", "u": "undeliverable", "e": "empty"}
-
-
-def _human(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size in (("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows import contract
@@ -29,12 +28,15 @@ with workflow.unsafe.imports_passed_through():
         IncidentView,
         Note,
         ResponderAction,
+        SeverityChange,
         TimelineEntry,
         Trigger,
     )
+    from workflows.publish import publish
     from workflows.record import IncidentRecord
     from workflows.run_state import IncidentInput
     from workflows.scenario_registry import ScenarioRegistry
+    from workflows.sla import SlaClock
     from workflows.vocabulary import Action, Actor, EventKind
 
 # Runbooks are NOT passed through: ScenarioRegistry imports them here, inside the
@@ -45,7 +47,6 @@ REGISTRY = ScenarioRegistry()
 # Continue as new past this many events even if the server has not suggested it
 # yet (it suggests at 4,096 events or 4 MB); the hard limit is 51,200.
 HISTORY_LIMIT = 10_000
-SEARCHABLE_PATCH = "flags-and-responders-search-attributes"
 ARCHIVE_PATCH = "timeline-archive"
 FEEDBACK_PATCH = "feedback-requests"
 
@@ -66,10 +67,16 @@ class IncidentWorkflow:
         # and again once the scenario has finished.
         self._scenario: asyncio.Future[Any] | None = None
         self._begun = False
+        self._sla = SlaClock(self._record, self._esc, input.sla, self._publish) if input.sla else None
+        if self._sla is not None and input.carried is None:  # a continued run is handed its clocks
+            self._sla.begin(workflow.now())
 
     @workflow.run
     async def run(self, input: IncidentInput) -> IncidentView:
         self._scenario = self._begin(input)
+        clock = None
+        if self._sla is not None:  # the targets' clock runs beside the ladder
+            clock = asyncio.ensure_future(self._sla.run())
         while True:
             await workflow.wait_condition(lambda: self._awake(input))
             scenario = self._scenario
@@ -87,6 +94,8 @@ class IncidentWorkflow:
         if self._scenario is not None:
             self._scenario.cancel()
         await self._esc.wind_down()
+        if clock is not None:
+            await clock  # ends at the resolution, with the targets it met
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._document(final=True)
         if input.feedback_delay is not None and workflow.patched(FEEDBACK_PATCH):
@@ -239,6 +248,21 @@ class IncidentWorkflow:
             # The caller retries: this run is closing and the next alert opens a new one.
             rejected(AlreadyResolved("incident already resolved"))
 
+    @workflow.update(name=contract.SET_SEVERITY)
+    def set_severity(self, change: SeverityChange) -> IncidentView:
+        """Raise or lower the severity: targets are recomputed from the original start."""
+        self._named(change)
+        self._record.change_severity(change.severity, change.responder, workflow.now(), change.note)
+        workflow.upsert_search_attributes([contract.SEVERITY.value_set(change.severity.value)])
+        if self._sla is not None:
+            self._sla.severity_changed(change.severity)
+        self._publish()
+        return self._record.view()
+
+    @set_severity.validator
+    def _validate_severity(self, change: SeverityChange) -> None:
+        _check(lambda: self._record.check_severity(change.severity))
+
     @workflow.signal(name=contract.ADD_NOTE)
     def add_note(self, note: Note) -> None:
         self._record.add(workflow.now(), EventKind.NOTE, note.author, note.text)
@@ -264,25 +288,7 @@ class IncidentWorkflow:
         )
 
     def _publish(self) -> None:
-        """Keep search attributes and the UI's current details in step with the record."""
-        record = self._record
-        tier = record.tier
-        updates: list[SearchAttributeUpdate[Any]] = [
-            contract.STATE.value_set(record.state.value),
-            contract.TIER.value_set(tier.number if tier else 0),
-        ]
-        if workflow.patched(SEARCHABLE_PATCH):  # incidents recorded before these keep their history
-            updates.append(contract.FLAGS.value_set([f.value for f in sorted(record.flags)]))
-            updates.append(contract.RESPONDERS.value_set(record.responders()))
-        workflow.upsert_search_attributes(updates)
-        lines = [f"**{record.state.value}**" + (" (all tiers exhausted)" if record.exhausted else "")]
-        if IncidentFlag.RUNBOOK_FAILED in record.flags:
-            lines.append("Runbook failed: the plan is walked plainly (see the timeline)")
-        if tier:
-            lines.append(f"Tier {tier.number}: {tier.name}")
-        if record.acknowledged_by:
-            lines.append(f"Acknowledged by {record.acknowledged_by}")
-        workflow.set_current_details("\n\n".join(lines))
+        publish(self._record)
 
 
 def _check(rule: Callable[[], None]) -> None:

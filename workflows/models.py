@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from workflows.targets import SlaState
+
 # The basic value types live in workflows.text; these names stay importable from here.
 from workflows.text import SERVICE_PATTERN as SERVICE_PATTERN
 from workflows.text import Email as Email
@@ -133,6 +135,7 @@ class IncidentPlan(Model):
     stakeholder_interval: timedelta | None = None
     # Paged when the whole ladder paged nobody (every schedule empty).
     last_resort: list[Person] = Field(default_factory=list)
+    sla_policy: Slug | None = None  # the SLA policy the runbook names (None: the default)
     # The whole directory, in inputs written before the plan carried only its own people.
     responders: dict[str, Person] = Field(default_factory=dict)
 
@@ -201,6 +204,8 @@ class IncidentView(Model):
     flags: list[IncidentFlag] = Field(default_factory=list)
     # Earlier timeline entries kept in the incident's archive files, not in ``timeline``.
     timeline_archived: int = 0
+    # Response and resolution targets and where each stands (None: no SLA policy).
+    sla: SlaState | None = None
 
 
 class Trigger(Model):
@@ -229,6 +234,12 @@ class ResponderAction(Model):
     name: ShortText | None = Field(
         default=None, description="The responder's name: set by the server from the directory"
     )
+
+
+class SeverityChange(ResponderAction):
+    """The body of a severity change: the new severity, who changes it and why."""
+
+    severity: Severity
 
 
 class Note(Model):

@@ -48,11 +48,11 @@ class Paging(Continuity):
                 state.empty = True
                 people = rota.when_empty(self._record, tier)
             self._rota[tier.number] = state
-            pages += self._page_people(tier, people, state)
+            pages += self.page_people(tier, people, state)
         self._on_change()
         return pages
 
-    def _page_people(
+    def page_people(
         self, tier: Tier, people: Sequence[Person], state: TierOnCall | None = None
     ) -> list[Page]:
         now = workflow.now()
@@ -76,7 +76,7 @@ class Paging(Continuity):
         self._record.add(
             workflow.now(), EventKind.HANDOFF, Actor.RUNBOOK, f"tier {tier.number} ({tier.name}): {names}"
         )
-        pages += self._page_people(tier, incoming, state)
+        pages += self.page_people(tier, incoming, state)
         self._on_change()
 
 

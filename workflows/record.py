@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, TypeVar, cast, overload
 
-from workflows.errors import AlreadyAcknowledged, AlreadyResolved
+from workflows.errors import ActionRejected, AlreadyAcknowledged, AlreadyResolved
 from workflows.models import (
     Delivery,
     Incident,
@@ -19,12 +19,14 @@ from workflows.models import (
     IncidentView,
     Page,
     Person,
+    Severity,
     State,
     Tier,
     TierRef,
     TimelineEntry,
     Trigger,
 )
+from workflows.targets import SlaState
 from workflows.vocabulary import SYSTEM_ACTORS, EventKind
 
 MAX_TRIGGER_KEYS = 500
@@ -65,6 +67,7 @@ class IncidentRecord:
     resolved_at = _InView[datetime | None]()
     exhausted = _InView[bool]()
     timeline_archived = _InView[int]()
+    sla = _InView[SlaState | None]()
 
     def __init__(self, incident: Incident, plan: IncidentPlan) -> None:
         self.incident = incident
@@ -130,6 +133,21 @@ class IncidentRecord:
         """Resolve and escalate apply to any incident that is not resolved yet."""
         if self.state is State.RESOLVED:
             raise AlreadyResolved(f"incident already resolved by {self.resolved_by}")
+
+    def check_severity(self, severity: Severity) -> None:
+        """A severity change applies to an open incident, to another severity."""
+        self.check_open()
+        if severity == self.incident.severity:
+            raise ActionRejected(f"the incident is already {severity}")
+
+    def change_severity(self, severity: Severity, by: str, at: datetime, note: str | None) -> None:
+        """Set the severity (later pages and the search attribute carry it) and say so."""
+        before = self.incident.severity
+        self.incident = self.incident.model_copy(update={"severity": severity})
+        self._view.severity = severity
+        self.add(
+            at, EventKind.SEVERITY_CHANGED, by, f"{before} -> {severity}" + (f": {note}" if note else "")
+        )
 
     def acknowledge(self, person_id: str, at: datetime, note: str | None) -> None:
         """Record the acknowledgement and its timeline entry (checked beforehand by

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from workflows.models import Incident, IncidentPlan, IncidentView, Model, Person
+from workflows.targets import SlaPolicy
 
 
 class PendingWait(Model):
@@ -82,3 +83,5 @@ class IncidentInput(Model):
     # How long after resolution everyone paged or notified is asked for feedback
     # (workflows/feedback.py); None: nobody is asked (incidents opened before it existed).
     feedback_delay: timedelta | None = None
+    # The response and resolution targets the incident is held to (None: none).
+    sla: SlaPolicy | None = None

@@ -75,6 +75,7 @@ class PlanSpec:
     management: tuple[str, ...] = ()
     stakeholder_interval: timedelta | None = None
     last_resort: tuple[str, ...] = ()
+    sla: str | None = None  # the SLA policy's name (``runbooks/sla.yaml``); None: ``default``
 
 
 def by_severity(minutes: Mapping[Severity, float], severity: Severity) -> timedelta:
@@ -188,6 +189,7 @@ class Registry:
             management=_people(directory, spec.management),
             stakeholder_interval=spec.stakeholder_interval,
             last_resort=_people(directory, spec.last_resort),
+            sla_policy=spec.sla,
         )
 
 

@@ -34,8 +34,16 @@ if TYPE_CHECKING:
     from workflows.runbook import Registry, Runbook
 
 SHIPPED = "runbooks"
-# What the runbooks import from ``workflows``: passed through, one class per model.
-SHARED = ("workflows.models", "workflows.runbook", "workflows.escalation")
+# What the runbooks import from ``workflows`` and the pure calendar arithmetic of
+# ``schedules`` (business hours, on-call): passed through, one class per model.
+SHARED = (
+    "workflows.models",
+    "workflows.runbook",
+    "workflows.escalation",
+    "schedules.models",
+    "schedules.business_hours",
+    "schedules.oncall",
+)
 DOCS = "docs/runbooks.md, 'Determinism'"
 
 _by_task_queue: dict[str, str] = {}

@@ -3,6 +3,7 @@ the base model that refuses unknown fields."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
@@ -37,3 +38,12 @@ class Model(BaseModel):
     """Base for every model: unknown fields are refused rather than dropped silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+def human(delta: timedelta) -> str:
+    """A duration as people write it on a timeline: ``15 min``, ``2 h``, ``90 s``."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

@@ -33,6 +33,7 @@ class IncidentFlag(StrEnum):
     EXHAUSTED = "exhausted"  # every tier was paged and nobody acknowledged
     RUNBOOK_FAILED = "runbook-failed"  # the scenario raised; the plan was walked plainly
     UNDELIVERABLE = "undeliverable"  # a page could not be delivered
+    SLA_BREACHED = "sla-breached"  # a response or resolution target was missed
 
 
 class NotificationKind(StrEnum):
@@ -86,6 +87,9 @@ class EventKind(StrEnum):
     HANDOFF = "handoff"  # a shift changed hands during a tier
     NO_ONE_ON_CALL = "no_one_on_call"  # a tier had nobody to page
     LAST_RESORT = "last_resort"  # nobody was paged by the whole ladder: the last resort was
+    SLA_WARNING = "sla_warning"  # a target's deadline is near (50 %, 80 % of its time gone)
+    SLA_BREACHED = "sla_breached"  # a target's deadline passed unmet
+    SEVERITY_CHANGED = "severity_changed"
 
 
 class Action(StrEnum):
@@ -154,3 +158,25 @@ class Actor(StrEnum):
 
 # Integrations that may resolve or escalate an incident without being a person.
 SYSTEM_ACTORS = frozenset({Actor.ALERTMANAGER.value})
+
+
+class Goal(StrEnum):
+    """What a response or resolution target measures, from the incident's start."""
+
+    ACKNOWLEDGE = "acknowledge"  # someone acknowledged
+    FIRST_UPDATE = "first_update"  # stakeholders got a first status update
+    RESOLVE = "resolve"  # the incident was resolved
+
+
+class Clock(StrEnum):
+    """How a target's time runs: every minute (``wall``) or only in business hours."""
+
+    WALL = "wall"
+    BUSINESS = "business"
+
+
+class BreachAction(StrEnum):
+    """What a missed target does, once (a timeline entry is always written)."""
+
+    PAGE_MANAGEMENT = "page_management"
+    EMAIL_STAKEHOLDERS = "email_stakeholders"

@@ -18,6 +18,7 @@ from workflows.models import (
     Note,
     ResponderAction,
     Severity,
+    SeverityChange,
     State,
 )
 from workflows.vocabulary import Action
@@ -116,6 +117,15 @@ def _action_route(action: Action, summary: str) -> None:
 _action_route(Action.ACKNOWLEDGE, "Acknowledge: stops the escalation.")
 _action_route(Action.RESOLVE, "Resolve: ends the incident and writes its report.")
 _action_route(Action.ESCALATE, "Escalate now: page the next tier without waiting for the timeout.")
+
+
+@router.post("/{incident_id}/severity", response_model=IncidentView, responses=ACTION_ERRORS)
+async def change_severity(
+    incident_id: str, change: SeverityChange, incidents: IncidentsDep, _: ApiKey
+) -> IncidentView:
+    """Raise or lower the severity. The response and resolution targets are recomputed
+    from the incident's start, so a raise can breach a target at once (and says so)."""
+    return await incidents.set_severity(incident_id, change)
 
 
 @router.post("/{incident_id}/notes", response_model=IncidentView, responses=ACTION_ERRORS)

@@ -1,0 +1,46 @@
+"""What an operator sees of a running incident in the Temporal UI and its list: the search
+attributes and the current details, kept in step with the record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+
+from workflows import contract
+from workflows.models import IncidentFlag
+from workflows.record import IncidentRecord
+
+# Incidents recorded before the flags and responders attributes keep their history.
+SEARCHABLE_PATCH = "flags-and-responders-search-attributes"
+
+
+def publish(record: IncidentRecord) -> None:
+    """Upsert the search attributes and set the current details from ``record``."""
+    tier = record.tier
+    updates: list[SearchAttributeUpdate[Any]] = [
+        contract.STATE.value_set(record.state.value),
+        contract.TIER.value_set(tier.number if tier else 0),
+    ]
+    if workflow.patched(SEARCHABLE_PATCH):
+        updates.append(contract.FLAGS.value_set([f.value for f in sorted(record.flags)]))
+        updates.append(contract.RESPONDERS.value_set(record.responders()))
+    if record.sla is not None:  # only incidents held to targets carry these
+        updates.append(contract.SLA_BREACHED.value_set(record.sla.breached))
+    workflow.upsert_search_attributes(updates)
+    lines = [f"**{record.state.value}**" + (" (all tiers exhausted)" if record.exhausted else "")]
+    if IncidentFlag.RUNBOOK_FAILED in record.flags:
+        lines.append("Runbook failed: the plan is walked plainly (see the timeline)")
+    if tier:
+        lines.append(f"Tier {tier.number}: {tier.name}")
+    if record.acknowledged_by:
+        lines.append(f"Acknowledged by {record.acknowledged_by}")
+    if record.sla is not None:
+        due = [t for t in record.sla.targets if t.open]
+        late = [t.goal.value for t in record.sla.targets if t.breached_at]
+        if due:
+            lines.append("Due: " + ", ".join(f"{t.goal.value} by {t.due:%H:%M} UTC" for t in due))
+        if late:
+            lines.append("SLA breached: " + ", ".join(late))
+    workflow.set_current_details("\n\n".join(lines))
