@@ -69,6 +69,7 @@ def build_activities(
         database,
         load_schedules(settings.schedules_file),
         lambda: list(load_directory(settings.directory_file).people),
+        settings.shift_notices,
     )
     return [
         notifier.send_email,
@@ -124,8 +125,8 @@ async def run_worker(settings: Settings | None = None) -> None:
     # to finish, and anything left is retried by another worker.
     async with build_worker(client, settings, graceful_shutdown_timeout=timedelta(seconds=5)):
         if settings.shift_notices is not None:  # every known schedule's shift notices
-            ids = await asyncio.to_thread(known_schedules, settings)
-            await watch(client, settings.task_queue, ids, settings.shift_notices)
+            known = await asyncio.to_thread(known_schedules, settings)
+            await watch(client, settings.task_queue, [s.id for s in known], settings.shift_notices)
         await stop.wait()
     log.info("worker stopped")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,7 +22,7 @@ from schedules.models import Schedule
 from schedules.oncall import oncall
 from store.db import transaction
 from store.people import is_empty, list_people
-from store.schedules import schedule_for
+from store.schedules import has_schedules, schedule_for
 from workflows import contract
 from workflows.activity_models import NextShift, NextShiftQuestion, OnCallAnswer, OnCallQuestion
 from workflows.models import Person
@@ -36,11 +36,16 @@ class OnCallResolver:
     the file may be edited while the worker runs)."""
 
     def __init__(
-        self, engine: Engine | None, seed: list[Schedule], directory: Callable[[], list[Person]]
+        self,
+        engine: Engine | None,
+        seed: list[Schedule],
+        directory: Callable[[], list[Person]],
+        shift_notices: timedelta | None = None,
     ) -> None:
         self.engine = engine
         self.seed = seed
         self.directory = directory
+        self.shift_notices = shift_notices  # how long ahead to remind; None: notices are off
 
     @activity.defn(name=contract.RESOLVE_ONCALL)
     async def resolve_oncall(self, question: OnCallQuestion) -> list[OnCallAnswer]:
@@ -52,14 +57,15 @@ class OnCallResolver:
             return self._from_files(question)
         try:
             with transaction(self.engine) as conn:
+                source = "" if has_schedules(conn) else "from the seed file"
                 found = {s: schedule_for(conn, self.seed, s, question.at) for s in question.schedules}
                 people = self._people(conn)
         except SQLAlchemyError as err:
             log.warning("schedules read from the seed file: the database failed (%s)", type(err).__name__)
-            return self._from_files(question)
-        return [
-            _answer(schedule_id, found[schedule_id], people, question) for schedule_id in question.schedules
-        ]
+            return self._from_files(
+                question, f"from the seed file: the database failed ({type(err).__name__})"
+            )
+        return [_answer(s, found[s], people, question, source) for s in question.schedules]
 
     @activity.defn(name=contract.NEXT_SHIFT)
     async def next_shift(self, question: NextShiftQuestion) -> NextShift:
@@ -67,18 +73,18 @@ class OnCallResolver:
 
     def upcoming(self, question: NextShiftQuestion) -> NextShift:
         """The first hand-off after ``question.after`` that puts someone new on call."""
+        if self.shift_notices is None:
+            return NextShift(schedule=question.schedule, off=True)
         people = self._directory_now()
-        if self.engine is None:
-            schedule = next((s for s in self.seed if s.id == question.schedule), None)
-        else:
-            with transaction(self.engine) as conn:
-                schedule = schedule_for(conn, self.seed, question.schedule, question.after)
+        schedule = self._schedule(question.schedule, question.after)
         if schedule is None:
             return NextShift(schedule=question.schedule, gone=True)
-        found = NextShift(schedule=schedule.id, schedule_name=schedule.name)
+        found = NextShift(schedule=schedule.id, schedule_name=schedule.name, remind_before=self.shift_notices)
         before = oncall(schedule, question.after)
         at = before.valid_until
         while at is not None and at - question.after <= SHIFT_HORIZON:
+            if schedule.superseded_at is not None and at >= schedule.superseded_at:
+                schedule = self._schedule(question.schedule, at) or schedule  # an edit made for then
             now = oncall(schedule, at)
             incoming = [p for p in now.people if p not in before.people and p in people]
             if incoming:
@@ -92,16 +98,23 @@ class OnCallResolver:
             before, at = now, now.valid_until
         return found
 
+    def _schedule(self, schedule_id: str, at: datetime) -> Schedule | None:
+        """The schedule as it stands at ``at`` (the database's, else the seed's)."""
+        if self.engine is None:
+            return next((s for s in self.seed if s.id == schedule_id), None)
+        with transaction(self.engine) as conn:
+            return schedule_for(conn, self.seed, schedule_id, at)
+
     def _directory_now(self) -> dict[str, Person]:
         if self.engine is None:
             return {p.id: p for p in self.directory()}
         with transaction(self.engine) as conn:
             return self._people(conn)
 
-    def _from_files(self, question: OnCallQuestion) -> list[OnCallAnswer]:
+    def _from_files(self, question: OnCallQuestion, source: str = "from the seed file") -> list[OnCallAnswer]:
         seed = {s.id: s for s in self.seed}
         people = {p.id: p for p in self.directory()}
-        return [_answer(s, seed.get(s), people, question) for s in question.schedules]
+        return [_answer(s, seed.get(s), people, question, source) for s in question.schedules]
 
     def _people(self, conn: Connection) -> dict[str, Person]:
         if is_empty(conn):  # the directory file answers until the database has a directory
@@ -112,12 +125,22 @@ class OnCallResolver:
 
 
 def _answer(
-    schedule_id: str, schedule: Schedule | None, people: dict[str, Person], question: OnCallQuestion
+    schedule_id: str,
+    schedule: Schedule | None,
+    people: dict[str, Person],
+    question: OnCallQuestion,
+    source: str = "",
 ) -> OnCallAnswer:
+    """One schedule's answer; a schedule that fails to compute fails alone (the tier's other
+    schedules still answer)."""
     if schedule is None:
         return OnCallAnswer(schedule=schedule_id, found=False)
-    answer = oncall(schedule, question.at)
+    try:
+        answer = oncall(schedule, question.at)
+    except (ValueError, OverflowError) as err:
+        return OnCallAnswer(schedule=schedule_id, revision=schedule.revision, error=str(err)[:300])
     return OnCallAnswer(
+        source=source,
         schedule=schedule_id,
         people=[people[p] for p in answer.people if p in people],
         layer=answer.layer,

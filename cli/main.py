@@ -23,7 +23,7 @@ from services.settings import get_settings
 def _validate(_: argparse.Namespace) -> int:
     """Plans first (directory and references), then every scenario on a test server."""
     from runbooks import REGISTRY
-    from runbooks.schedule_seed import load_schedules
+    from services.shift_watch import known_schedules
     from services.validate import InvalidRunbooks, scenario_problems, schedule_problems, validated_directory
 
     settings = get_settings()
@@ -37,9 +37,13 @@ def _validate(_: argparse.Namespace) -> int:
     )
     for runbook in REGISTRY.runbooks.values():
         print(f"runbook {runbook.name}: plans ok - {runbook.description}")
-    schedules = load_schedules(settings.schedules_file)
-    for warning in schedule_problems(REGISTRY, directory, schedules)[1]:
+    schedules = known_schedules(settings)  # the database's once it holds one, else the seed's
+    wrong, warnings = schedule_problems(REGISTRY, directory, schedules)
+    for warning in warnings:
         print(f"warning: {warning}")
+    if wrong:
+        print("invalid:\n" + "\n".join(wrong), file=sys.stderr)
+        return 1
     progress = lambda line: print(line, flush=True)  # noqa: E731
     found = asyncio.run(scenario_problems(directory, progress=progress, schedules=schedules))
     if found:

@@ -42,7 +42,8 @@ class DefaultRunbook(Runbook):
                     name,
                     targets[name],
                     by_severity(ACK_MINUTES[name], sev),
-                    on_empty=OnEmpty.FALLBACK,
+                    # nobody on the specialists' schedule: their whole team
+                    on_empty=OnEmpty.FALLBACK if name == "specialists" else OnEmpty.SKIP,
                     fallback=(their_team,) if name == "specialists" else (),
                 )
                 for name in ACK_MINUTES

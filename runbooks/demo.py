@@ -5,7 +5,7 @@ seeds it with Alice); the timeline says who the schedule answered and why."""
 
 from datetime import timedelta
 
-from workflows.models import Incident
+from workflows.models import Incident, OnEmpty
 from workflows.runbook import PlanSpec, Runbook, TierSpec
 
 TEN_SECONDS = timedelta(seconds=10)
@@ -19,7 +19,13 @@ class DemoRunbook(Runbook):
     def plan(self, incident: Incident) -> PlanSpec:
         return PlanSpec(
             tiers=[
-                TierSpec("first-line", ("schedule:first-line",), TEN_SECONDS, fallback=("person:alice",)),
+                TierSpec(
+                    "first-line",
+                    ("schedule:first-line",),
+                    TEN_SECONDS,
+                    on_empty=OnEmpty.FALLBACK,  # nobody on call: Alice
+                    fallback=("person:alice",),
+                ),
                 TierSpec("team-lead", ("person:bob",), TEN_SECONDS),
                 TierSpec("management", ("person:carol",), TEN_SECONDS),
             ],

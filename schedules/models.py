@@ -19,6 +19,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -37,6 +38,18 @@ MAX_FUTURE_OVERRIDES = 100
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+# The years a schedule's instants may name: far enough for any rota, near enough that
+# the arithmetic (400 days ahead, a day back) never leaves the calendar.
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+
+
+def _sane_year(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"a date between {FIRST_YEAR} and {LAST_YEAR}, please")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_sane_year)]
 
 
 class Model(BaseModel):
@@ -96,7 +109,7 @@ class Rotation(Model):
     def _wall_clock(cls, value: datetime) -> datetime:
         if value.tzinfo is not None:
             raise ValueError("the anchor is a local time in the schedule's zone: give it without an offset")
-        return value
+        return _sane_year(value)
 
 
 class Restriction(Model):
@@ -121,8 +134,8 @@ class Layer(Model):
     name: Name
     rotation: Rotation
     priority: int = Field(default=0, ge=-1000, le=1000)
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     restrictions: list[Restriction] = Field(default_factory=list, max_length=MAX_RESTRICTIONS)
 
     @model_validator(mode="after")
@@ -163,8 +176,8 @@ class ScheduleSpec(Model):
 class OverrideSpec(Model):
     """Add, remove or replace (both) a person from ``start`` to ``end`` (at most 90 days)."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     add: Slug | None = None
     remove: Slug | None = None
     reason: Reason = ""
@@ -192,6 +205,8 @@ class Schedule(ScheduleSpec):
     id: Slug
     revision: int = Field(default=1, ge=1)
     overrides: list[Override] = Field(default_factory=list)
+    # When a later revision takes over (an edit made for the future): answers end there.
+    superseded_at: AwareDatetime | None = None
 
 
 class OnCall(Model):

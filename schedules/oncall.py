@@ -159,6 +159,8 @@ def oncall(schedule: Schedule, at: datetime) -> OnCall:
     edges = [until for _, until in states]
     for override in schedule.overrides:
         edges += [edge for edge in (override.start, override.end) if edge > moment]
+    if schedule.superseded_at is not None and schedule.superseded_at > moment:
+        edges.append(schedule.superseded_at)  # a later revision takes over then
     valid_until = _earliest(*edges)
     if valid_until is not None:
         valid_until = valid_until.astimezone(UTC)

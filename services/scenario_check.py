@@ -200,7 +200,9 @@ async def _finish(
         async with asyncio.timeout(STEP_TIMEOUT):
             await handle.start_update(
                 IncidentWorkflow.resolve,
-                ResponderAction(responder=next(iter(run.data.plan.people())), note="escalate validate"),
+                ResponderAction(
+                    responder=next(iter(run.data.plan.people()), "validate"), note="escalate validate"
+                ),
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             )
             with env.auto_time_skipping_disabled():  # nothing after resolution waits on a timer

@@ -230,7 +230,10 @@ class ScheduleService:
 
     async def add_override(self, schedule_id: str, spec: OverrideSpec, by: str) -> Override:
         """Raises UnknownSchedule, UnknownParticipant, ScheduleConflict (the same override
-        is in force), InvalidSchedule (too many pending overrides)."""
+        is in force), InvalidSchedule (too many pending overrides, or a window already over:
+        who was on call in the past does not change)."""
+        if spec.end <= datetime.now(UTC):
+            raise InvalidSchedule("the override's window is over: who was on call then does not change")
         self._check_people([spec.add, spec.remove])
         return await self._write(self._add_override, schedule_id, spec, by)
 

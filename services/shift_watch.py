@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from schedules.models import Schedule
 from services.database import open_database
 from services.incidents import IncidentService
 from services.settings import Settings
@@ -36,9 +37,13 @@ async def watch(
     told = 0
     for schedule_id in schedule_ids:
         try:
+            watched = ShiftWatchInput(schedule=schedule_id, remind_before=remind_before)
+        except ValueError:  # not a schedule id at all (nothing was written for it)
+            continue
+        try:
             await client.start_workflow(
                 contract.SHIFT_WATCH_WORKFLOW,
-                ShiftWatchInput(schedule=schedule_id, remind_before=remind_before),
+                watched,
                 id=contract.shift_watch_id(schedule_id),
                 task_queue=task_queue,
                 start_signal=contract.SCHEDULE_CHANGED,
@@ -50,16 +55,15 @@ async def watch(
     return told
 
 
-def known_schedules(settings: Settings) -> list[str]:
-    """The ids of the schedules that answer now: the database's, or the seed file's."""
-    seed = [s.id for s in load_seed(settings.schedules_file)]
+def known_schedules(settings: Settings) -> list[Schedule]:
+    """The schedules that answer now: the database's once it holds one, else the seed file's
+    (the seed's too when the database cannot be read)."""
+    seed = load_seed(settings.schedules_file)
     try:
         engine = open_database(settings)
-        if not has_schedules(engine):
-            return seed
-        return [s.id for s in list_schedules(engine)]
+        return list_schedules(engine) if has_schedules(engine) else seed
     except SQLAlchemyError as err:
-        log.warning("shift watches for the seed schedules only: the database failed (%s)", type(err).__name__)
+        log.warning("schedules read from the seed file: the database failed (%s)", type(err).__name__)
         return seed
 
 

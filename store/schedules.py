@@ -12,7 +12,7 @@ A worker activity resolves a schedule at the moment of paging with :func:`schedu
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,17 @@ def get(bind: Bind, schedule_id: str, at: datetime | None = None) -> Schedule | 
         if revision is None:
             return None
         overrides = overrides_at(conn, [schedule_id], at).get(schedule_id, [])
-    return _schedule(schedule_id, revision.revision, revision.body, overrides)
+        later = conn.execute(
+            sa.select(sa.func.min(schedule_revisions.c.effective_from)).where(
+                schedule_revisions.c.schedule_id == schedule_id,
+                schedule_revisions.c.effective_from > at,
+                schedule_revisions.c.revision > revision.revision,
+            )
+        ).scalar()
+    found = _schedule(schedule_id, revision.revision, revision.body, overrides)
+    if later is None:
+        return found
+    return found.model_copy(update={"superseded_at": later if later.tzinfo else later.replace(tzinfo=UTC)})
 
 
 def list_schedules(bind: Bind, at: datetime | None = None) -> list[Schedule]:

@@ -246,3 +246,11 @@ async def test_calendar_feeds_list_the_final_shifts_behind_a_token(tmp_path):
         ).status_code == 401
         await api.delete("/api/schedules/daily")
         assert (await api.get(f"/calendars/{token}.ics")).status_code == 404  # gone with its schedule
+
+
+async def test_deleting_or_editing_a_schedule_that_is_not_an_id_is_a_404_not_a_crash(tmp_path):
+    async with serve_api(settings_for(tmp_path), key="k") as api:
+        for path in ("/api/schedules/%03%C3%B5%17", "/api/schedules/Not%20A%20Slug"):
+            assert (await api.delete(path)).status_code == 404
+            assert (await api.patch(path, json={"name": "x"})).status_code == 404
+            assert (await api.post(f"{path}/overrides", json=override())).status_code in (404, 422)

@@ -249,3 +249,49 @@ def test_escalate_dev_loads_the_seed_schedules_into_a_database_without_any(
     finally:
         engine.dispose()
         get_settings.cache_clear()
+
+
+def test_an_edit_made_for_the_future_ends_the_answers_of_the_revision_before_it(engine):
+    from datetime import UTC, datetime, timedelta
+
+    from schedules.oncall import oncall
+
+    now = datetime.now(UTC)
+    spec = ScheduleSpec.model_validate(
+        {
+            "name": "Daily",
+            "time_zone": "UTC",
+            "layers": [
+                {
+                    "name": "daily",
+                    "rotation": {
+                        "participants": ["alice"],
+                        "anchor": "2026-01-05T09:00:00",
+                        "shift": {"unit": "week"},
+                    },
+                }
+            ],
+        }
+    )
+    schedules.create(engine, "future", spec, "test")
+    later = spec.model_copy(
+        update={
+            "layers": [
+                spec.layers[0].model_copy(
+                    update={"rotation": spec.layers[0].rotation.model_copy(update={"participants": ["bob"]})}
+                )
+            ]
+        }
+    )
+    schedules.update(engine, "future", later, "test", effective_from=now + timedelta(hours=1))
+    current = schedules.get(engine, "future", now)
+    assert current is not None and current.revision == 1
+    answer = oncall(current, now)
+    assert answer.people == ["alice"] and answer.valid_until is not None
+    assert abs(answer.valid_until - (now + timedelta(hours=1))) < timedelta(seconds=1)  # bob takes over then
+    then = schedules.get(engine, "future", now + timedelta(hours=2))
+    assert (
+        then is not None
+        and then.superseded_at is None
+        and oncall(then, now + timedelta(hours=2)).people == ["bob"]
+    )

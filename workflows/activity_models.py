@@ -6,7 +6,7 @@ Like every model in a history: only ever add optional fields.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, Field
 
@@ -52,6 +52,11 @@ class OnCallAnswer(Model):
     valid_until: datetime | None = None
     # Participants the directory no longer has (skipped).
     missing: list[str] = Field(default_factory=list)
+    # Where the schedule was read: "" the database; else why something else answered
+    # (the seed file before the database holds schedules, or when it cannot be read).
+    source: str = ""
+    # Why the schedule could not answer (a stored schedule that no longer computes).
+    error: str | None = None
 
 
 class NextShiftQuestion(Model):
@@ -72,3 +77,7 @@ class NextShift(Model):
     ends_at: datetime | None = None
     people: list[Person] = Field(default_factory=list)
     gone: bool = False
+    # The worker's settings now (so a running watch follows a change of them): how long
+    # ahead to remind (None: as the watch was started), and whether notices are off.
+    remind_before: timedelta | None = None
+    off: bool = False

@@ -114,6 +114,9 @@ class Escalation(Paging):
         paged = list(pages)
 
         async def wait(limit: timedelta | None) -> str:
+            nonlocal state
+            if tier is not None and state is None:  # a continued run resumes this wait
+                state = self.resumed(tier)
             if tier is not None and state is not None and state.empty and tier.on_empty is OnEmpty.SKIP:
                 return "e"
             end = None if limit is None else workflow.now() + limit
@@ -224,7 +227,9 @@ class Escalation(Paging):
             )
         self._record.exhausted = True
         self._record.flag(IncidentFlag.EXHAUSTED)
-        people = self.plan.management or self.plan.tiers[-1].targets
+        # Told: management, else the last tier's people, the last resort, whoever was paged.
+        plan = self.plan
+        people = plan.management or plan.tiers[-1].targets or plan.last_resort or self._record.people_paged()
         self.tell(
             people, "Every escalation tier was paged and nobody acknowledged.", NotificationKind.EXHAUSTED
         )

@@ -110,6 +110,8 @@ class Tier(Model):
     def _someone_or_a_schedule(self) -> Tier:
         if not self.targets and not self.schedules:
             raise ValueError(f"tier {self.name!r} names nobody: give it people, a team or a schedule")
+        if self.on_empty is OnEmpty.FALLBACK and not self.fallback:
+            raise ValueError(f"tier {self.name!r}: on_empty=fallback needs fallback targets")
         return self
 
     @field_validator("ack_timeout")

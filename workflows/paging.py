@@ -16,7 +16,7 @@ from temporalio import workflow
 from workflows import rota
 from workflows.continuity import DUE, Continuity
 from workflows.delivery import DELIVERY_PATCH
-from workflows.models import Delivery, NotificationKind, OnHandoff, Page, Person, Tier
+from workflows.models import Delivery, NotificationKind, OnHandoff, Page, Person, State, Tier
 from workflows.record import IncidentRecord
 from workflows.rota import TierOnCall
 from workflows.vocabulary import Actor, EventKind
@@ -69,15 +69,28 @@ class Paging(Continuity):
         return pages
 
     async def hand_off(self, tier: Tier, state: TierOnCall, pages: list[Page]) -> None:
-        """A schedule of the tier changed hands before its timeout: page whoever came on."""
+        """A schedule of the tier changed hands before its timeout: page whoever came on
+        (unless someone acknowledged meanwhile)."""
         on_call, state.handoff_at = await rota.ask(self._record, tier, workflow.now())
         incoming = [p for p in on_call if p.id not in state.paged]
-        names = ", ".join(p.name for p in incoming) or "nobody new"
+        if not incoming or self._record.state is not State.TRIGGERED:
+            return
+        names = ", ".join(p.name for p in incoming)
         self._record.add(
             workflow.now(), EventKind.HANDOFF, Actor.RUNBOOK, f"tier {tier.number} ({tier.name}): {names}"
         )
         pages += self.page_people(tier, incoming, state)
         self._on_change()
+
+    def resumed(self, tier: Tier) -> TierOnCall | None:
+        """A tier's state when a continued run resumes its wait (the run that paged it has
+        gone): who it paged, from the record, and a hand-off due now, so that whoever is
+        on call is asked again at once."""
+        if not tier.schedules or tier.on_handoff is not OnHandoff.PAGE_INCOMING:
+            return None
+        paged = {p.person for p in self._record.paged if p.tier == tier.number}
+        self._rota[tier.number] = TierOnCall(paged=paged, handoff_at=workflow.now())
+        return self._rota[tier.number]
 
 
 def handoff_due(tier: Tier | None, state: TierOnCall | None, end: datetime | None) -> datetime | None:

@@ -70,6 +70,8 @@ def describe(answer: OnCallAnswer) -> str:
     """``schedule primary (revision 3): Bob Chen, layer weekly, override o-1a2b; until …``"""
     if not answer.found:
         return f"schedule {answer.schedule}: no such schedule"
+    if answer.error:
+        return f"schedule {answer.schedule}: could not answer ({answer.error})"
     who = ", ".join(p.name for p in answer.people) or "nobody on call"
     parts = [f"schedule {answer.schedule} (revision {answer.revision}): {who}"]
     if answer.layer:
@@ -80,6 +82,8 @@ def describe(answer: OnCallAnswer) -> str:
         parts.append(f"not in the directory: {', '.join(answer.missing)}")
     if answer.valid_until:
         parts.append(f"until {answer.valid_until.isoformat()}")
+    if answer.source:
+        parts.append(answer.source)
     return "; ".join(parts)
 
 

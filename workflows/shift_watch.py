@@ -54,13 +54,14 @@ class ShiftWatchWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 summary=f"who comes on call next on {input.schedule}",
             )
-            if upcoming.gone:
-                return  # the schedule was deleted
+            if upcoming.gone or upcoming.off:
+                return  # the schedule was deleted, or shift notices were turned off
             if upcoming.starts_at is None:
                 await self._until(workflow.now() + QUIET, "nobody comes on call soon: look again")
                 continue
-            remind_at = upcoming.starts_at - input.remind_before
-            if input.remind_before and remind_at > workflow.now():
+            ahead = input.remind_before if upcoming.remind_before is None else upcoming.remind_before
+            remind_at = upcoming.starts_at - ahead
+            if ahead and remind_at > workflow.now():
                 if await self._until(remind_at, "until the reminder"):
                     continue
                 await self._tell(upcoming, NotificationKind.SHIFT_REMINDER)

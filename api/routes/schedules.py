@@ -19,6 +19,7 @@ from api.routes.people import TimeZone
 from schedules.models import (
     MAX_LAYERS,
     Coverage,
+    Instant,
     Layer,
     Model,
     Name,
@@ -32,7 +33,7 @@ from schedules.models import (
 from services.schedules import InvalidSchedule, ScheduleService
 
 T = TypeVar("T")
-At = Annotated[AwareDatetime | None, Query(description="An instant with its offset: 2026-01-05T09:00:00Z")]
+At = Annotated[Instant | None, Query(description="An instant with its offset: 2026-01-05T09:00:00Z")]
 
 
 class NewSchedule(ScheduleSpec):
