@@ -40,7 +40,6 @@ from workflows.models import (
     Person,
     ResponderAction,
     Severity,
-    SeverityChange,
     State,
 )
 from workflows.run_state import IncidentInput
@@ -214,9 +213,10 @@ class IncidentService:
     # -- acting --------------------------------------------------------------------
 
     async def act(
-        self, incident_id: str, action: Action, body: ResponderAction, update_id: str | None = None
+        self, incident_id: str, action: Action | str, body: ResponderAction, update_id: str | None = None
     ) -> IncidentView:
-        """Acknowledge, resolve or escalate as a person of the directory; the new view.
+        """Acknowledge, resolve or escalate (or change the severity, snooze: the update's
+        name, ``contract.SET_SEVERITY``...) as a person of the directory; the new view.
 
         Raises:
             UnknownResponder, UnknownIncident, ActionRejected (AlreadyResolved...), Unavailable.
@@ -225,18 +225,6 @@ class IncidentService:
         handle = await self.locate(incident_id)
         signed = body.model_copy(update={"name": person.name})
         return await _update(handle, action, signed, update_id)
-
-    async def set_severity(self, incident_id: str, change: SeverityChange) -> IncidentView:
-        """Raise or lower the severity as a person of the directory; the targets follow.
-
-        Raises:
-            UnknownResponder, UnknownIncident, ActionRejected (the same severity, resolved).
-        """
-        person = self.person(change.responder)
-        handle = await self.locate(incident_id)
-        return await _update(
-            handle, contract.SET_SEVERITY, change.model_copy(update={"name": person.name}), None
-        )
 
     async def resolve_alert(self, base_id: str, body: ResponderAction, update_id: str) -> IncidentView | None:
         """An integration resolves the open incident of its key; None when none is open."""

@@ -59,6 +59,7 @@ OPERATIONS = [
     ("GET", "/api/incidents/{incident_id}", 60),
     *[("POST", f"/api/incidents/{{incident_id}}/{action}", 60) for action in ON_INCIDENT],
     ("POST", "/api/incidents/{incident_id}/severity", 30),
+    ("POST", "/api/incidents/{incident_id}/snooze", 30),
     ("POST", "/api/integrations/alertmanager", 60),
     ("GET", "/healthz", 5),
     ("GET", "/api/metrics", 40),

@@ -36,6 +36,7 @@ ESCALATE = Action.ESCALATE.value
 ADD_NOTE = "add_note"
 TRIGGER = "trigger"
 SET_SEVERITY = "set_severity"
+SNOOZE = "snooze"
 GET_INCIDENT = "incident"
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")

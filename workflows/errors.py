@@ -10,6 +10,7 @@ text. Codes are a contract with callers: add codes, never rename one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NoReturn
 
 from temporalio.exceptions import ApplicationError
@@ -135,3 +136,11 @@ def decode(failure: BaseException | None) -> DomainError:
 def rejected(err: DomainError) -> NoReturn:
     """Raise ``err`` as the workflow's refusal: an ApplicationError whose type is its code."""
     raise ApplicationError(str(err), type=err.code, non_retryable=True) from None
+
+
+def check(rule: Callable[[], None]) -> None:
+    """Run a lifecycle rule in an update's validator; its refusal becomes the update's failure."""
+    try:
+        rule()
+    except DomainError as err:
+        rejected(err)

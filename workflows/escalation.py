@@ -140,19 +140,6 @@ class Escalation(Paging):
 
         return _ACK_OUTCOMES[await self._timed(wait, timeout)]
 
-    async def _wait(self, done: Callable[[], bool], timeout: timedelta | None, summary: str) -> None:
-        self.waiting += 1
-        try:
-            await workflow.wait_condition(
-                lambda: done() or self.escalate_requested, timeout=timeout, timeout_summary=summary
-            )
-        finally:
-            self.waiting -= 1
-
-    async def _hold(self, _: timedelta | None) -> str:
-        await self._wait(lambda: self.resolved, None, "resolution or escalation")
-        return "."
-
     def _take_escalate_request(self) -> bool:
         requested, self.escalate_requested = self.escalate_requested, False
         return requested
@@ -189,14 +176,21 @@ class Escalation(Paging):
             else:
                 pages = await self.page(tier)
                 outcome = await self._await_ack(tier.ack_timeout, f"from tier {tier.number} ", pages, tier)
-            if outcome == "acknowledged":
+            while outcome == "acknowledged":
                 if resumable and not self.in_journal():  # a journaled scenario resumes by replay
                     self._ladder = LadderPosition(tiers=[t.name for t in tiers], rounds=rounds, index=index)
-                await self._timed(self._hold, None)
+                held = await self._timed(self._hold, None)
                 self._ladder = None
                 if self.resolved:
                     return True
-                self._take_escalate_request()
+                if held != "t":  # someone escalates: the next tier
+                    self._take_escalate_request()
+                    break
+                # Acknowledged too long, or a snooze is over: page the acknowledger again.
+                pages = await self._page_again(tier)
+                outcome = await self._await_ack(tier.ack_timeout, "again ", pages, tier)
+            if outcome == "acknowledged":
+                pass
             elif outcome == "empty" and index + 1 < len(steps):
                 self.record(EventKind.ESCALATED, f"tier {tier.number} ({tier.name}) had nobody on call")
             elif outcome == "undeliverable" and index + 1 < len(steps):

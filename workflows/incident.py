@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +17,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import contract
-    from workflows.activity_models import DocumentRequest
-    from workflows.errors import AlreadyResolved, DomainError, NothingToEscalate, rejected
+    from workflows.errors import AlreadyResolved, NothingToEscalate, check, rejected
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
     from workflows.feedback import request_feedback
@@ -29,10 +27,11 @@ with workflow.unsafe.imports_passed_through():
         Note,
         ResponderAction,
         SeverityChange,
+        Snooze,
         TimelineEntry,
         Trigger,
     )
-    from workflows.publish import publish
+    from workflows.publish import document, publish
     from workflows.record import IncidentRecord
     from workflows.run_state import IncidentInput
     from workflows.scenario_registry import ScenarioRegistry
@@ -196,7 +195,7 @@ class IncidentWorkflow:
 
     @acknowledge.validator
     def _validate_acknowledge(self, action: ResponderAction) -> None:
-        _check(self._record.check_acknowledge)
+        check(self._record.check_acknowledge)
 
     @workflow.update(name=Action.RESOLVE.value)
     async def resolve(self, action: ResponderAction) -> IncidentView:
@@ -207,7 +206,7 @@ class IncidentWorkflow:
 
     @resolve.validator
     def _validate_resolve(self, action: ResponderAction) -> None:
-        _check(self._record.check_open)
+        check(self._record.check_open)
 
     @workflow.update(name=Action.ESCALATE.value)
     async def escalate(self, action: ResponderAction) -> IncidentView:
@@ -231,7 +230,7 @@ class IncidentWorkflow:
 
     @escalate.validator
     def _validate_escalate(self, action: ResponderAction) -> None:
-        _check(self._record.check_open)
+        check(self._record.check_open)
         finished = self._finished()
         if self._esc.escalate_requested or (finished and not self._esc.tiers_after_current()):
             rejected(NothingToEscalate("nothing to escalate to: every tier has been paged"))
@@ -261,7 +260,19 @@ class IncidentWorkflow:
 
     @set_severity.validator
     def _validate_severity(self, change: SeverityChange) -> None:
-        _check(lambda: self._record.check_severity(change.severity))
+        check(lambda: self._record.check_severity(change.severity))
+
+    @workflow.update(name=contract.SNOOZE)
+    def snooze(self, request: Snooze) -> IncidentView:
+        """No page until ``until``; then the acknowledger is paged again (resolving ends it)."""
+        self._named(request)
+        self._record.snooze(request.until, request.responder, workflow.now(), request.note)
+        self._publish()
+        return self._record.view()
+
+    @snooze.validator
+    def _validate_snooze(self, request: Snooze) -> None:
+        check(lambda: self._record.check_snooze(request.until, workflow.now()))
 
     @workflow.signal(name=contract.ADD_NOTE)
     def add_note(self, note: Note) -> None:
@@ -276,24 +287,7 @@ class IncidentWorkflow:
     async def _document(
         self, final: bool = False, archive: list[TimelineEntry] | None = None, archive_start: int = 0
     ) -> None:
-        request = DocumentRequest(
-            incident=self._record.view(), final=final, archive=archive or [], archive_start=archive_start
-        )
-        summary = "archive earlier timeline" if archive else "update incident record"
-        await workflow.execute_activity(
-            contract.DOCUMENT_INCIDENT,
-            request,
-            start_to_close_timeout=timedelta(seconds=30),
-            summary="write incident report" if final else summary,
-        )
+        await document(self._record, final, archive, archive_start)
 
     def _publish(self) -> None:
         publish(self._record)
-
-
-def _check(rule: Callable[[], None]) -> None:
-    """Run a lifecycle rule in a validator; its refusal becomes the update's failure."""
-    try:
-        rule()
-    except DomainError as err:
-        rejected(err)

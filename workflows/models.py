@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
 from workflows.targets import SlaState
 
@@ -135,6 +135,8 @@ class IncidentPlan(Model):
     stakeholders: list[Person] = Field(default_factory=list)
     management: list[Person] = Field(default_factory=list)
     stakeholder_interval: timedelta | None = None
+    # An acknowledged incident not resolved within this goes back to triggered (None: never).
+    ack_timeout: timedelta | None = None
     # Paged when the whole ladder paged nobody (every schedule empty).
     last_resort: list[Person] = Field(default_factory=list)
     sla_policy: Slug | None = None  # the SLA policy the runbook names (None: the default)
@@ -208,6 +210,8 @@ class IncidentView(Model):
     timeline_archived: int = 0
     # Response and resolution targets and where each stands (None: no SLA policy).
     sla: SlaState | None = None
+    # Acknowledged, and snoozed: the acknowledger is paged again then (unless resolved).
+    snoozed_until: datetime | None = None
 
 
 class Trigger(Model):
@@ -236,6 +240,12 @@ class ResponderAction(Model):
     name: ShortText | None = Field(
         default=None, description="The responder's name: set by the server from the directory"
     )
+
+
+class Snooze(ResponderAction):
+    """The body of a snooze: until when (at most 24 hours ahead) nobody is paged."""
+
+    until: AwareDatetime
 
 
 class SeverityChange(ResponderAction):

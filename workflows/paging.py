@@ -19,6 +19,7 @@ from workflows.delivery import DELIVERY_PATCH
 from workflows.models import Delivery, NotificationKind, OnHandoff, Page, Person, State, Tier
 from workflows.record import IncidentRecord
 from workflows.rota import TierOnCall
+from workflows.text import human
 from workflows.vocabulary import Actor, EventKind
 
 
@@ -28,6 +29,7 @@ class Paging(Continuity):
     def __init__(self, record: IncidentRecord, on_change: Callable[[], None]) -> None:
         super().__init__(record, on_change)
         self._rota: dict[int, TierOnCall] = {}  # each tier's latest paging: who, empty, next hand-off
+        self._snoozed: datetime | None = None  # the snooze a hold is waiting on
 
     async def page(self, *tiers: Tier) -> list[Page]:
         """Page every target of each tier at once; returns as soon as the pages are sent off.
@@ -81,6 +83,49 @@ class Paging(Continuity):
         )
         pages += self.page_people(tier, incoming, state)
         self._on_change()
+
+    async def _wait(self, done: Callable[[], bool], timeout: timedelta | None, summary: str) -> None:
+        self.waiting += 1
+        try:
+            await workflow.wait_condition(
+                lambda: done() or self.escalate_requested, timeout=timeout, timeout_summary=summary
+            )
+        finally:
+            self.waiting -= 1
+
+    async def _hold(self, _: timedelta | None) -> str:
+        """Hold an acknowledged incident until it is resolved or someone escalates (``.``),
+        or until it goes back to triggered (``t``): the runbook's ``ack_timeout`` passed, or
+        a snooze ended. A snooze made meanwhile moves that deadline."""
+        while True:
+            self._snoozed = self._record.snoozed_until
+            due = self._record.hold_until(self._record.plan.ack_timeout)
+            try:
+                await self._wait(
+                    lambda: self.resolved or self._record.snoozed_until != self._snoozed,
+                    None if due is None else max(due - workflow.now(), DUE),
+                    "resolution or escalation",
+                )
+            except TimeoutError:
+                return "t"
+            if self.resolved or self.escalate_requested:
+                return "."
+
+    async def _page_again(self, tier: Tier) -> list[Page]:
+        """Back to triggered; page whoever acknowledged (else the tier, as first paged)."""
+        if self._instant():
+            return []
+        who = self._record.acknowledged_by
+        snoozed = self._record.snoozed_until is not None
+        why = f"the snooze is over: paging {self._record.name(who)} again"
+        if not snoozed:
+            limit = human(self._record.plan.ack_timeout or DUE)
+            why = f"acknowledged but not resolved within {limit}: paging {self._record.name(who)} again"
+        self._record.retrigger(workflow.now(), why)
+        person = self._record.people().get(who or "")
+        pages = self.page_people(tier, [person] if person else tier.targets)
+        self._on_change()
+        return pages
 
     def resumed(self, tier: Tier) -> TierOnCall | None:
         """A tier's state when a continued run resumes its wait (the run that paged it has

@@ -1,15 +1,18 @@
-"""What an operator sees of a running incident in the Temporal UI and its list: the search
-attributes and the current details, kept in step with the record."""
+"""What is seen of an incident outside its workflow: the search attributes and current
+details the Temporal UI and its list show (kept in step with the record), and the record
+and report the document activity writes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 from workflows import contract
-from workflows.models import IncidentFlag
+from workflows.activity_models import DocumentRequest
+from workflows.models import IncidentFlag, TimelineEntry
 from workflows.record import IncidentRecord
 
 # Incidents recorded before the flags and responders attributes keep their history.
@@ -44,3 +47,22 @@ def publish(record: IncidentRecord) -> None:
         if late:
             lines.append("SLA breached: " + ", ".join(late))
     workflow.set_current_details("\n\n".join(lines))
+
+
+async def document(
+    record: IncidentRecord,
+    final: bool = False,
+    archive: list[TimelineEntry] | None = None,
+    archive_start: int = 0,
+) -> None:
+    """Have the document activity write the record (and, when ``final``, the report)."""
+    request = DocumentRequest(
+        incident=record.view(), final=final, archive=archive or [], archive_start=archive_start
+    )
+    summary = "archive earlier timeline" if archive else "update incident record"
+    await workflow.execute_activity(
+        contract.DOCUMENT_INCIDENT,
+        request,
+        start_to_close_timeout=timedelta(seconds=30),
+        summary="write incident report" if final else summary,
+    )

@@ -7,7 +7,7 @@ The workflow owns one and passes it the time (``workflow.now()``) explicitly.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar, cast, overload
 
 from workflows.errors import ActionRejected, AlreadyAcknowledged, AlreadyResolved
@@ -27,7 +27,7 @@ from workflows.models import (
     Trigger,
 )
 from workflows.targets import SlaState
-from workflows.vocabulary import SYSTEM_ACTORS, EventKind
+from workflows.vocabulary import SYSTEM_ACTORS, Actor, EventKind
 
 MAX_TRIGGER_KEYS = 500
 # A long incident keeps this many timeline entries and pages in its state; older
@@ -35,6 +35,9 @@ MAX_TRIGGER_KEYS = 500
 TIMELINE_KEPT = 1_000
 PAGES_KEPT = 500
 T = TypeVar("T")
+
+
+MAX_SNOOZE = timedelta(hours=24)
 
 
 class _InView(Generic[T]):
@@ -68,6 +71,7 @@ class IncidentRecord:
     exhausted = _InView[bool]()
     timeline_archived = _InView[int]()
     sla = _InView[SlaState | None]()
+    snoozed_until = _InView[datetime | None]()
 
     def __init__(self, incident: Incident, plan: IncidentPlan) -> None:
         self.incident = incident
@@ -133,6 +137,35 @@ class IncidentRecord:
         """Resolve and escalate apply to any incident that is not resolved yet."""
         if self.state is State.RESOLVED:
             raise AlreadyResolved(f"incident already resolved by {self.resolved_by}")
+
+    def check_snooze(self, until: datetime, now: datetime) -> None:
+        """A snooze applies to an acknowledged incident, for at most 24 hours."""
+        self.check_open()
+        if self.state is not State.ACKNOWLEDGED:
+            raise ActionRejected("only an acknowledged incident can be snoozed")
+        if not now < until <= now + MAX_SNOOZE:
+            raise ActionRejected("a snooze ends in the future, at most 24 hours from now")
+
+    def snooze(self, until: datetime, by: str, at: datetime, note: str | None) -> None:
+        self.snoozed_until = until
+        self.add(
+            at, EventKind.SNOOZED, by, f"until {until:%Y-%m-%d %H:%M:%S} UTC" + (f": {note}" if note else "")
+        )
+
+    def hold_until(self, ack_timeout: timedelta | None) -> datetime | None:
+        """When an acknowledged incident goes back to triggered: the snooze's end, else the
+        acknowledgement plus ``ack_timeout``; None: it stays acknowledged."""
+        if self.snoozed_until is not None:
+            return self.snoozed_until
+        if ack_timeout is not None and self.acknowledged_at is not None:
+            return self.acknowledged_at + ack_timeout
+        return None
+
+    def retrigger(self, at: datetime, why: str) -> None:
+        """Back to triggered: acknowledged too long, or a snooze is over."""
+        self.state = State.TRIGGERED
+        self.snoozed_until = None
+        self.add(at, EventKind.RETRIGGERED, Actor.RUNBOOK, why)
 
     def check_severity(self, severity: Severity) -> None:
         """A severity change applies to an open incident, to another severity."""

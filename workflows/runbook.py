@@ -76,6 +76,8 @@ class PlanSpec:
     stakeholder_interval: timedelta | None = None
     last_resort: tuple[str, ...] = ()
     sla: str | None = None  # the SLA policy's name (``runbooks/sla.yaml``); None: ``default``
+    # Acknowledged but not resolved within this: back to triggered, the acknowledger paged again.
+    ack_timeout: timedelta | None = None
 
 
 def by_severity(minutes: Mapping[Severity, float], severity: Severity) -> timedelta:
@@ -190,6 +192,7 @@ class Registry:
             stakeholder_interval=spec.stakeholder_interval,
             last_resort=_people(directory, spec.last_resort),
             sla_policy=spec.sla,
+            ack_timeout=spec.ack_timeout,
         )
 
 

@@ -90,6 +90,8 @@ class EventKind(StrEnum):
     SLA_WARNING = "sla_warning"  # a target's deadline is near (50 %, 80 % of its time gone)
     SLA_BREACHED = "sla_breached"  # a target's deadline passed unmet
     SEVERITY_CHANGED = "severity_changed"
+    SNOOZED = "snoozed"
+    RETRIGGERED = "retriggered"  # acknowledged but not resolved in time, or a snooze is over
 
 
 class Action(StrEnum):

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from api.deps import ApiKey, IncidentsDep
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS
 from services.incidents import IncidentSummary
+from workflows import contract
 from workflows.models import (
     SERVICE_PATTERN,
     IncidentFlag,
@@ -19,6 +20,7 @@ from workflows.models import (
     ResponderAction,
     Severity,
     SeverityChange,
+    Snooze,
     State,
 )
 from workflows.vocabulary import Action
@@ -125,7 +127,14 @@ async def change_severity(
 ) -> IncidentView:
     """Raise or lower the severity. The response and resolution targets are recomputed
     from the incident's start, so a raise can breach a target at once (and says so)."""
-    return await incidents.set_severity(incident_id, change)
+    return await incidents.act(incident_id, contract.SET_SEVERITY, change)
+
+
+@router.post("/{incident_id}/snooze", response_model=IncidentView, responses=ACTION_ERRORS)
+async def snooze(incident_id: str, request: Snooze, incidents: IncidentsDep, _: ApiKey) -> IncidentView:
+    """Snooze an acknowledged incident until ``until`` (at most 24 hours): nobody is paged
+    until then, then the acknowledger is paged again. Resolving ends it."""
+    return await incidents.act(incident_id, contract.SNOOZE, request)
 
 
 @router.post("/{incident_id}/notes", response_model=IncidentView, responses=ACTION_ERRORS)

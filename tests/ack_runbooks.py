@@ -1,0 +1,33 @@
+"""Runbooks for the acknowledgement-timeout and snooze tests (a registry of their own)."""
+
+from datetime import timedelta
+
+from workflows.models import Incident
+from workflows.runbook import PlanSpec, Registry, Runbook, TierSpec
+
+MODULE = __name__
+TEN_MINUTES = timedelta(minutes=10)
+
+
+class Plain(Runbook):
+    name = "plain"
+    auto_match = False
+    ack_timeout: timedelta | None = None
+
+    def plan(self, incident: Incident) -> PlanSpec:
+        tiers = [
+            TierSpec("primary", ("person:alice",), TEN_MINUTES),
+            TierSpec("backup", ("person:bob",), TEN_MINUTES),
+        ]
+        return PlanSpec(tiers=tiers, ack_timeout=self.ack_timeout)
+
+
+class AckTimeout(Plain):
+    """Acknowledged but not resolved within 30 minutes: back to triggered."""
+
+    name = "ack-timeout"
+    ack_timeout = timedelta(minutes=30)
+
+
+REGISTRY = Registry(default="plain")
+REGISTRY.register(Plain(), AckTimeout())
