@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from workflows.errors import (
     ActionRejected,
     DomainError,
+    InvalidRequest,
     NotFound,
     Refused,
     Unavailable,
@@ -63,6 +64,7 @@ STATUS: list[tuple[type[DomainError], int]] = [
     (UnknownResponder, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (UnknownRunbook, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (UnknownTarget, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (InvalidRequest, status.HTTP_422_UNPROCESSABLE_CONTENT),
     (ActionRejected, status.HTTP_409_CONFLICT),
     (Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
     (Refused, status.HTTP_502_BAD_GATEWAY),

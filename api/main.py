@@ -20,6 +20,7 @@ from api.routes import (
     health,
     incidents,
     links,
+    maintenance,
     people,
     reports,
     reviews,
@@ -30,7 +31,9 @@ from api.web_session import Revocations
 from runbooks import REGISTRY
 from services.database import Database
 from services.feedback import FeedbackService
+from services.holds import maintenance_hold
 from services.incidents import IncidentService
+from services.maintenance import MaintenanceService
 from services.people import DirectoryService
 from services.reports import ReportService
 from services.reviews import ReviewService
@@ -71,8 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.directory = DirectoryService(app.state.database, REGISTRY, validated_directory(settings))
         await run_in_threadpool(app.state.directory.load)  # warm, before the first request
         app.state.incidents = IncidentService(temporal, settings, app.state.directory, REGISTRY)
+        app.state.incidents.hold = maintenance_hold(app.state.database)  # maintenance windows
         app.state.reports = ReportService(app.state.database)
         app.state.reviews = ReviewService(app.state.database, app.state.directory.current)
+        app.state.maintenance = MaintenanceService(app.state.database)
         app.state.feedback = FeedbackService(app.state.database, app.state.directory.current)
         app.state.schedules = ScheduleService(
             app.state.database,
@@ -98,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people.router)
     app.include_router(schedules.router)
     app.include_router(calendars.router)
+    app.include_router(maintenance.router)
     app.include_router(reviews.router)
     app.include_router(feedback.router)
     app.include_router(alertmanager.router, responses=errors.THROTTLED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -33,6 +34,7 @@ from workflows.errors import (
     UnknownResponder,
 )
 from workflows.models import (
+    Incident,
     IncidentFlag,
     IncidentRequest,
     IncidentView,
@@ -63,6 +65,11 @@ class Opened:
     created: bool
 
 
+# When, and why, an incident about to be opened is held: (the end of a maintenance
+# window in force for it, the window's description), or None.
+Hold = Callable[[Incident], Awaitable[tuple[datetime, str] | None]]
+
+
 class IncidentService:
     """The one way in to incidents: open, read, list, act on and annotate them. Holds the
     Temporal client source, the settings, the directory and the runbook registry."""
@@ -80,6 +87,7 @@ class IncidentService:
         self._registry = registry
         self._repeats = RepeatCoalescer()
         self.policies = load_policies(settings.sla_file)  # checked at start, like the directory
+        self.hold: Hold | None = None  # maintenance windows: set by the API at start
 
     @property
     def directory(self) -> Directory:
@@ -97,6 +105,11 @@ class IncidentService:
             feedback_delay=self.settings.feedback_after,
             policies=self.policies,
         )
+
+    async def _held(self, data: IncidentInput) -> IncidentInput:
+        """The input, held until the end of a maintenance window in force for it (if any)."""
+        held = await self.hold(data.incident) if self.hold is not None else None
+        return data if held is None else data.model_copy(update={"held_until": held[0], "held_by": held[1]})
 
     async def client(self) -> Client:
         """The connected Temporal client.
@@ -140,7 +153,7 @@ class IncidentService:
             UnknownRunbook, UnknownTarget: the plan cannot be made.
             Unavailable, RetryLater: Temporal cannot take it now.
         """
-        data = self._prepare(request, idempotency_key=idempotency_key)
+        data = await self._held(self._prepare(request, idempotency_key=idempotency_key))
         client = await self.client()
         task_queue = self.settings.task_queue
         with temporal_calls():
@@ -157,7 +170,7 @@ class IncidentService:
 
     async def open_alert(self, request: IncidentRequest, source: str, key: str) -> tuple[IncidentView, bool]:
         """Open an integration's incident or count its alert on the open one (once per ``key``)."""
-        data = self._prepare(request)
+        data = await self._held(self._prepare(request))
         client = await self.client()
         with temporal_calls():
             return await open_or_repeat(client, data, self.settings.task_queue, source=source, key=key)

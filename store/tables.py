@@ -1,5 +1,5 @@
 """The schema as SQLAlchemy Core tables, mirrored by the migrations (``0001_initial``,
-``0002_schedules``).
+``0002_schedules``, ``0003_sla``, ``0004_maintenance``).
 
 Every timestamp is a :class:`UTCDateTime`: it refuses naive datetimes on the way in and
 always gives back an aware UTC datetime, on PostgreSQL (``timestamptz``) and on SQLite
@@ -208,4 +208,19 @@ sa.Index(
     unique=True,
     sqlite_where=schedule_overrides.c.deleted_at.is_(None),
     postgresql_where=schedule_overrides.c.deleted_at.is_(None),
+)
+
+# Maintenance windows (``0004_maintenance``): the spec as JSON, its times copied out to be
+# queried; ending one early sets ``deleted_at``.
+maintenance_windows = sa.Table(
+    "maintenance_windows",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("body", JSON, nullable=False),  # the MaintenanceWindowSpec, as JSON
+    sa.Column("start", UTCDateTime, nullable=False),
+    sa.Column("end", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+    sa.Index("ix_maintenance_windows_end", "end"),
 )

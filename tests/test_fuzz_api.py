@@ -79,6 +79,8 @@ OPERATIONS = [
     ("DELETE", "/api/schedules/{schedule_id}/overrides/{override_id}", 10),
     ("GET", "/api/schedules/{schedule_id}/calendar-link", 10),
     ("GET", "/api/people/{person_id}/calendar-link", 10),
+    *[(method, "/api/maintenance-windows", 30) for method in ("GET", "POST")],
+    *[(method, "/api/maintenance-windows/{window_id}", 20) for method in ("GET", "DELETE")],
 ]
 
 

@@ -57,6 +57,12 @@ class UnknownTarget(DomainError):
     code = "unknown-target"
 
 
+class InvalidRequest(DomainError):
+    """A request the rules refuse for what it asks (422), e.g. a window already over."""
+
+    code = "invalid-request"
+
+
 class ActionRejected(DomainError):
     """An action that does not apply to the incident as it is now."""
 
@@ -109,6 +115,7 @@ _BY_CODE: dict[str, type[DomainError]] = {
         UnknownResponder,
         UnknownRunbook,
         UnknownTarget,
+        InvalidRequest,
         ActionRejected,
         AlreadyResolved,
         AlreadyAcknowledged,

@@ -21,6 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
     from workflows.feedback import request_feedback
+    from workflows.hold import Scenario
+    from workflows.hold import held as hold
     from workflows.models import (
         IncidentFlag,
         IncidentView,
@@ -115,10 +117,12 @@ class IncidentWorkflow:
                 f"{incident.severity} on {incident.service}, runbook {plan.runbook}",
             )
         try:
-            run = REGISTRY.get(plan.runbook).run
+            run: Scenario = REGISTRY.get(plan.runbook).run
         except Exception as error:  # e.g. a deploy removed or broke the runbook
             held = self._esc.resume(input.carried, None) if input.carried is not None else None
             return self._runbook_failed(error, held)
+        if input.held_until is not None:  # opened during a maintenance window
+            run = hold(run, input.held_until, input.held_by)
         scenario = self._esc.resume(input.carried, run) if input.carried else self._esc.start(run)
         self._publish()
         return scenario

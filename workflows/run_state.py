@@ -85,3 +85,6 @@ class IncidentInput(Model):
     feedback_delay: timedelta | None = None
     # The response and resolution targets the incident is held to (None: none).
     sla: SlaPolicy | None = None
+    # Opened during a maintenance window: nobody is paged until it ends (then the scenario runs).
+    held_until: datetime | None = None
+    held_by: str = ""

@@ -91,6 +91,7 @@ class EventKind(StrEnum):
     SLA_BREACHED = "sla_breached"  # a target's deadline passed unmet
     SEVERITY_CHANGED = "severity_changed"
     SNOOZED = "snoozed"
+    MAINTENANCE = "maintenance"  # opened during a maintenance window: held until it ends
     RETRIGGERED = "retriggered"  # acknowledged but not resolved in time, or a snooze is over
 
 
