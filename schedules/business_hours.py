@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from schedules.models import Model, Name, Restriction, Weekday
+from schedules.models import Model, Name, Restriction, TimeZoneName
 from schedules.rotation import Window, instant, wall
 from schedules.rotation import windows as restriction_windows
 
@@ -42,38 +42,18 @@ _CHUNK = 7
 _DAY = timedelta(days=1)
 
 
-class OpeningHours(Model):
-    """Open on ``weekdays`` from ``start`` to ``end`` local time. An ``end`` at or before
-    ``start`` crosses midnight (into the next day); equal means 24 hours."""
-
-    weekdays: list[Weekday] = Field(min_length=1, max_length=7)
-    start: time
-    end: time
-
-    @field_validator("start", "end")
-    @classmethod
-    def _plain_time(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise ValueError("opening times are local: give them without an offset")
-        return value
+class OpeningHours(Restriction):
+    """Open on ``weekdays`` from ``start`` to ``end`` local time: the same weekly window as
+    a layer's restriction (``end`` at or before ``start`` crosses midnight)."""
 
 
 class BusinessHours(Model):
     """A business-hours calendar: opening periods in ``time_zone`` minus ``holidays``."""
 
     name: Name
-    time_zone: str
+    time_zone: TimeZoneName
     hours: list[OpeningHours] = Field(min_length=1, max_length=MAX_OPENING_HOURS)
     holidays: list[date] = Field(default_factory=list, max_length=MAX_HOLIDAYS)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
 
     @property
     def zone(self) -> ZoneInfo:
@@ -91,7 +71,7 @@ class _Calendar:
 
     def __init__(self, hours: BusinessHours) -> None:
         self.zone = hours.zone
-        self.restrictions = [Restriction(weekdays=o.weekdays, start=o.start, end=o.end) for o in hours.hours]
+        self.restrictions: list[Restriction] = list(hours.hours)
         self.holidays = frozenset(hours.holidays)
 
     def midnight(self, day: date) -> datetime:

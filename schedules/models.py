@@ -113,8 +113,9 @@ class Rotation(Model):
 
 
 class Restriction(Model):
-    """When a layer is active: on ``weekdays`` from ``start`` to ``end`` local time. An ``end``
-    at or before ``start`` crosses midnight (into the next day); equal means 24 hours."""
+    """A weekly window: on ``weekdays`` from ``start`` to ``end`` local time (when a layer is
+    active; a business calendar's opening hours). An ``end`` at or before ``start`` crosses
+    midnight (into the next day); equal means 24 hours."""
 
     weekdays: list[Weekday] = Field(min_length=1, max_length=7)
     start: time
@@ -124,7 +125,7 @@ class Restriction(Model):
     @classmethod
     def _plain_time(cls, value: time) -> time:
         if value.tzinfo is not None:
-            raise ValueError("restriction times are local: give them without an offset")
+            raise ValueError("times of day are local: give them without an offset")
         return value
 
 
@@ -145,21 +146,24 @@ class Layer(Model):
         return self
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+# An IANA time zone name (a schedule's, a business calendar's).
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
 class ScheduleSpec(Model):
     """What an author writes (``POST /api/schedules``, ``/preview``)."""
 
     name: Name
-    time_zone: str
+    time_zone: TimeZoneName
     layers: list[Layer] = Field(min_length=1, max_length=MAX_LAYERS)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
 
     @model_validator(mode="after")
     def _layer_names_unique(self) -> ScheduleSpec:
