@@ -101,10 +101,11 @@ def _migrate(_: argparse.Namespace, seed: bool = False) -> int:
     """Bring the database to this release's schema; ``seed``: load the directory into an
     empty one (``escalate dev``)."""
     from runbooks.directory import DirectoryError
+    from runbooks.schedule_seed import load_schedules
     from services.database import open_database
     from store.db import current_revision, safe_url
     from store.people import import_directory, is_empty
-    from store.schedules import has_schedules, import_schedules, load_seed
+    from store.schedules import has_schedules, import_schedules
 
     settings = get_settings()
     try:
@@ -118,7 +119,7 @@ def _migrate(_: argparse.Namespace, seed: bool = False) -> int:
         print(f"loaded {counts.people} people and {counts.teams} teams from {settings.directory_file}")
     if seed and not has_schedules(engine):
         try:
-            loaded = import_schedules(engine, load_seed(settings.schedules_file), by="escalate dev")
+            loaded = import_schedules(engine, load_schedules(settings.schedules_file), by="escalate dev")
         except DirectoryError as exc:
             print(f"escalate: {exc}", file=sys.stderr)
             return 1
@@ -131,15 +132,16 @@ def _import(args: argparse.Namespace) -> int:
     """Load people and teams from a directory YAML file (new ones added, known ones updated),
     then the schedules of a seed file (a new revision where one differs)."""
     from runbooks.directory import DirectoryError
+    from runbooks.schedule_seed import load_schedules
     from services.database import open_database
     from store.people import import_directory
-    from store.schedules import import_schedules, load_seed
+    from store.schedules import import_schedules
 
     settings = get_settings()
     path = args.file or settings.directory_file
     schedules_path = args.schedules or settings.schedules_file
     try:
-        schedules = load_seed(schedules_path)  # checked before anything is written
+        schedules = load_schedules(schedules_path)  # checked before anything is written
         engine = open_database(settings)
         counts = import_directory(engine, path)
     except DirectoryError as exc:

@@ -6,9 +6,8 @@ database before it applies (as the directory does). Every participant and every 
 override adds or removes must be in the directory (422 naming them). Every edit is a new
 revision, so "who was on call at T" is answered with the revision in effect at T.
 
-``resolve_at`` is the blocking answer for a worker's activity at the moment of paging;
-an activity cannot import this package: it calls ``store.schedules.schedule_for`` and
-``schedules.oncall.oncall`` itself, which is all ``resolve_at`` does.
+Paging asks the ``resolve_oncall`` activity (``activities/oncall.py``), which reads the
+store itself.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from runbooks.directory import Directory
+from runbooks.schedule_seed import load_schedules
 from schedules.models import Coverage, OnCall, Override, OverrideSpec, Schedule, ScheduleSpec, ShiftSpan
 from schedules.oncall import oncall, shifts
 from services.database import Database
@@ -101,7 +101,7 @@ class ScheduleService:
         self._database = database
         self._on_change = on_change  # told of every schedule written (its shift watch)
         self._people = people  # the directory as it stands (DirectoryService.current)
-        self._seed = rows.load_seed(seed_file)
+        self._seed = load_schedules(seed_file)
         self._lock = threading.Lock()
 
     # -- reading: the database once it has a schedule, the seed file until then ----
@@ -262,11 +262,3 @@ class ScheduleService:
         self._check_spec(spec)
         start, end = period(since, until)
         return coverage(preview(spec), start, end)
-
-
-def resolve_at(engine: Engine, seed_path: str | Path, schedule_id: str, at: datetime) -> OnCall | None:
-    """Who is on call in a schedule at ``at`` (blocking): the revision and overrides of that
-    instant, from the database once it has schedules, else from the seed file. ``None``: no
-    such schedule."""
-    schedule = rows.schedule_for(engine, rows.load_seed(seed_path), schedule_id, at)
-    return None if schedule is None else oncall(schedule, at)

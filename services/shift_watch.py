@@ -17,11 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from runbooks.schedule_seed import load_schedules
 from schedules.models import Schedule
 from services.database import open_database
 from services.incidents import IncidentService
 from services.settings import Settings
-from store.schedules import has_schedules, list_schedules, load_seed
+from store.schedules import has_schedules, list_schedules
 from workflows import contract
 from workflows.errors import DomainError
 from workflows.shift_watch import ShiftWatchInput
@@ -58,7 +59,7 @@ async def watch(
 def known_schedules(settings: Settings) -> list[Schedule]:
     """The schedules that answer now: the database's once it holds one, else the seed file's
     (the seed's too when the database cannot be read)."""
-    seed = load_seed(settings.schedules_file)
+    seed = load_schedules(settings.schedules_file)
     try:
         engine = open_database(settings)
         return list_schedules(engine) if has_schedules(engine) else seed

@@ -7,20 +7,18 @@ schedule, the seed file answers (:func:`schedule_for`, as the directory file doe
 people); ``import_schedules`` loads it, writing a revision only where the body changed.
 
 A worker activity resolves a schedule at the moment of paging with :func:`schedule_for`
-(the seed list comes from :func:`load_seed`) and ``schedules.oncall.oncall``.
+(the seed list comes from ``runbooks.schedule_seed.load_schedules``) and ``schedules.oncall.oncall``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime
 from sqlalchemy.engine import Connection
 
-from runbooks.schedule_seed import load_schedules
 from schedules.models import Override, Schedule, ScheduleSpec
 from store.db import transaction, utcnow
 from store.models import Record
@@ -59,7 +57,6 @@ __all__ = [
     "has_schedules",
     "import_schedules",
     "list_schedules",
-    "load_seed",
     "revisions",
     "schedule_for",
     "update",
@@ -81,15 +78,6 @@ class RevisionRecord(Record):
     created_at: AwareDatetime
     created_by: str
     spec: ScheduleSpec
-
-
-def load_seed(path: str | Path) -> list[Schedule]:
-    """The seed file's schedules (``SCHEDULES_FILE``); none when it does not exist.
-
-    Raises:
-        runbooks.directory.DirectoryError: the file is unreadable or invalid.
-    """
-    return load_schedules(path)
 
 
 def _body(spec: ScheduleSpec) -> dict[str, Any]:

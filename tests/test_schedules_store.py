@@ -8,19 +8,27 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from schedules.models import MAX_FUTURE_OVERRIDES, OverrideSpec, ScheduleSpec
+from runbooks.schedule_seed import load_schedules
+from schedules.models import MAX_FUTURE_OVERRIDES, OnCall, OverrideSpec, ScheduleSpec
 from schedules.oncall import oncall
-from services.schedules import resolve_at
 from services.settings import RUNBOOKS_DIR
 from store import schedules
 from store.db import engine_for
 
 SEED = RUNBOOKS_DIR / "schedules.yaml"
+
+
+def resolve_at(engine: Engine, seed: Path, schedule_id: str, at: datetime) -> OnCall | None:
+    """Who is on call at ``at``, as paging reads it: the stored revision and overrides of
+    that instant once the database has schedules, else the seed file's."""
+    schedule = schedules.schedule_for(engine, load_schedules(seed), schedule_id, at)
+    return None if schedule is None else oncall(schedule, at)
 
 
 def spec(*participants: str, name: str = "Platform", zone: str = "UTC") -> ScheduleSpec:
@@ -171,7 +179,7 @@ def test_two_identical_overrides_at_the_same_instant_are_stored_once(engine: Eng
 
 
 def test_the_seed_answers_until_imported_then_imports_only_what_changed(engine: Engine) -> None:
-    seed = schedules.load_seed(SEED)
+    seed = load_schedules(SEED)
     now = datetime.now(UTC)
     assert schedules.schedule_for(engine, seed, "platform", now) == next(
         s for s in seed if s.id == "platform"
@@ -190,7 +198,7 @@ def test_the_seed_answers_until_imported_then_imports_only_what_changed(engine: 
 
 def test_schedule_ids_the_seed_does_not_have_answer_none_from_the_database(engine: Engine) -> None:
     schedules.create(engine, "own", spec("alice"), "ops")
-    seed = schedules.load_seed(SEED)
+    seed = load_schedules(SEED)
     assert schedules.schedule_for(engine, seed, "platform", datetime.now(UTC)) is None  # not imported
     assert resolve_at(engine, SEED, "own", datetime.now(UTC)).people == ["alice"]  # type: ignore[union-attr]
     assert resolve_at(engine, SEED, "platform", datetime.now(UTC)) is None
@@ -216,7 +224,7 @@ def test_escalate_import_loads_the_schedules_file_and_refuses_a_broken_one(datab
         assert [s.id for s in schedules.list_schedules(engine)] == ["night"]
         defaults = escalate("import", **env)  # the directory and SCHEDULES_FILE
         assert defaults.returncode == 0, defaults.stderr
-        seeded = {s.id for s in schedules.load_seed(SEED)}
+        seeded = {s.id for s in load_schedules(SEED)}
         assert {s.id for s in schedules.list_schedules(engine)} == seeded | {"night"}
         broken = tmp_path / "broken.yaml"
         broken.write_text("schedules:\n  - id: Bad Id\n    name: X\n    time_zone: UTC\n    layers: []\n")
@@ -242,7 +250,7 @@ def test_escalate_dev_loads_the_seed_schedules_into_a_database_without_any(
     try:
         assert _migrate(argparse.Namespace(), seed=True) == 0
         seeded = schedules.list_schedules(engine)
-        assert {s.id for s in seeded} == {s.id for s in schedules.load_seed(SEED)}
+        assert {s.id for s in seeded} == {s.id for s in load_schedules(SEED)}
         schedules.delete(engine, seeded[0].id)
         assert _migrate(argparse.Namespace(), seed=True) == 0  # it has schedules: nothing loaded again
         assert len(schedules.list_schedules(engine)) == len(seeded) - 1
