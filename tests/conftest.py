@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -34,6 +35,11 @@ from workflows.models import IncidentRequest
 # The throwaway PostgreSQL server and the per-test databases of the store tests; the
 # SendGrid double and a Notifier pointed at it, for the SendGrid tests.
 pytest_plugins = ["postgres", "email_helpers"]
+
+# CI runs the property tests on a fixed seed (HYPOTHESIS_PROFILE=ci): a build passes or fails
+# on the code, never on the draw; runs elsewhere keep exploring new cases.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @asynccontextmanager
