@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from store import notifications as rows
-from workflows.models import Notification
+from workflows.activity_models import Notification
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -55,7 +55,7 @@ from activities.ledger import ALLOWED, DatabaseLedger, FileLedger, Ledger
 from activities.rendering import TEMPLATES
 from security.links import LinkSigner
 from workflows import contract
-from workflows.models import Notification, NotificationResult
+from workflows.activity_models import Notification, NotificationResult
 from workflows.vocabulary import LINK_ACTIONS, EventKind
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from api.routes import (
     reports,
     reviews,
     schedules,
+    sla_policies,
     web,
 )
 from api.web_session import Revocations
@@ -34,12 +35,14 @@ from services.feedback import FeedbackService
 from services.holds import maintenance_hold
 from services.incidents import IncidentService
 from services.maintenance import MaintenanceService
+from services.maintenance_notices import incident_teller
 from services.people import DirectoryService
 from services.reports import ReportService
 from services.reviews import ReviewService
 from services.schedules import ScheduleService
 from services.settings import Settings, get_settings
 from services.shift_watch import tell_shift_watch
+from services.sla_policies import SlaPolicyService
 from services.temporal import TemporalConnection
 from services.validate import validated_directory
 
@@ -73,11 +76,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = Database(settings)
         app.state.directory = DirectoryService(app.state.database, REGISTRY, validated_directory(settings))
         await run_in_threadpool(app.state.directory.load)  # warm, before the first request
-        app.state.incidents = IncidentService(temporal, settings, app.state.directory, REGISTRY)
+        app.state.sla_policies = SlaPolicyService(app.state.database, settings.sla_file, REGISTRY)
+        await run_in_threadpool(app.state.sla_policies.load)
+        app.state.incidents = IncidentService(
+            temporal, settings, app.state.directory, REGISTRY, policies=app.state.sla_policies
+        )
         app.state.incidents.hold = maintenance_hold(app.state.database)  # maintenance windows
         app.state.reports = ReportService(app.state.database)
         app.state.reviews = ReviewService(app.state.database, app.state.directory.current)
-        app.state.maintenance = MaintenanceService(app.state.database)
+        app.state.maintenance = MaintenanceService(
+            app.state.database, tell=incident_teller(app.state.incidents.client)
+        )
         app.state.feedback = FeedbackService(app.state.database, app.state.directory.current)
         app.state.schedules = ScheduleService(
             app.state.database,
@@ -86,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_change=lambda schedule_id: tell_shift_watch(app.state.incidents, settings, schedule_id),
         )
         yield
+        app.state.maintenance.close()
         app.state.database.dispose()
 
     app = FastAPI(
@@ -104,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(schedules.router)
     app.include_router(calendars.router)
     app.include_router(maintenance.router)
+    app.include_router(sla_policies.router)
     app.include_router(reviews.router)
     app.include_router(feedback.router)
     app.include_router(alertmanager.router, responses=errors.THROTTLED)

@@ -6,7 +6,8 @@ as JSON: acknowledged then resolved; every tier exhausted, then resolved; a long
 that continues as new with stakeholder updates (each run saved); and one opened and
 resolved by the Alertmanager integration; named ``feedback-*``, one that asks for
 feedback once resolved, with the feedback workflow's own history; named ``oncall-*``, one
-whose first tier pages whoever a schedule has on call.
+whose first tier pages whoever a schedule has on call; named ``pause-*``, one that a
+maintenance window pauses mid-tier.
 ``tests/test_replay.py`` replays them all, so a later change that would break incidents in
 flight fails in CI. ``python -m harness.record_histories NAME...`` records only those named.
 """
@@ -17,7 +18,7 @@ import asyncio
 import sys
 import tempfile
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateStage
@@ -33,6 +34,7 @@ from worker import build_worker
 from workflows import contract
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction
+from workflows.pauses import MaintenanceNotice
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
 
@@ -105,6 +107,22 @@ async def record(only: set[str]) -> None:
                     await _update(paged, IncidentWorkflow.resolve, "bob")
                     await paged.result()
                     await _save(env, paged, "oncall-demo_schedule_then_team_lead_resolved")
+                if wanted("pause"):  # a maintenance window pauses it mid-tier, then it pages again
+                    paused = await open_("default", "SEV2", "checkout")
+                    await env.sleep(timedelta(minutes=2))
+                    now = (await env.get_current_time()).astimezone(UTC)
+                    notice = MaintenanceNotice(
+                        window="mw-recorded",
+                        services=["checkout"],
+                        start=now,
+                        until=now + timedelta(minutes=30),
+                        reason="recorded",
+                    )
+                    await paused.signal(contract.MAINTENANCE, notice)
+                    await env.sleep(timedelta(minutes=35))
+                    await _update(paused, IncidentWorkflow.resolve, "bob")
+                    await paused.result()
+                    await _save(env, paused, "pause-default_window_mid_tier_then_resolved")
                 if not wanted("incidents"):
                     return
                 acked = await open_("default", "SEV2", "checkout")

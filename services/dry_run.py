@@ -14,13 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.servers import binary, register_search_attributes
 from workflows import contract
-from workflows.activity_models import DocumentRequest, DocumentResult
-from workflows.models import (
-    Notification,
-    NotificationKind,
-    NotificationResult,
-    ResponderAction,
-)
+from workflows.activity_models import DocumentRequest, DocumentResult, Notification, NotificationResult
+from workflows.models import NotificationKind, ResponderAction
 
 
 class Recorder:

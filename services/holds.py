@@ -1,8 +1,9 @@
-"""What holds an incident back when it is opened: a maintenance window in force for its
-service or labels (``store/maintenance.py``). The incident is still opened and recorded at
-once; its workflow pages nobody until the window ends (``workflows/hold.py``).
+"""What pauses an incident when it is opened: the maintenance windows in force for its
+service or labels, and the ``suppress_all`` windows to come that will cover it
+(``store/maintenance.py``). The incident is still opened and recorded at once; its
+workflow pages nobody while a window is in force (``workflows/pauses.py``).
 
-A database that cannot answer within 2 s holds nothing: the incident pages as usual.
+A database that cannot answer within 2 s pauses nothing: the incident pages as usual.
 """
 
 from __future__ import annotations
@@ -13,27 +14,55 @@ from datetime import UTC, datetime
 
 from services.database import Database
 from services.incidents import Hold
-from store.maintenance import in_force
+from store.maintenance import covering
 from workflows.errors import DomainError
+from workflows.maintenance import MaintenanceWindow
 from workflows.models import Incident
+from workflows.pauses import MaintenanceNotice, Pause, PauseKind
 
 log = logging.getLogger("escalate.maintenance")
-WAIT = 2.0  # seconds the database may take before an incident is opened unheld
+WAIT = 2.0  # seconds the database may take before an incident is opened unpaused
+
+
+def pause_for(window: MaintenanceWindow) -> Pause:
+    """The pause a window puts on an incident it covers."""
+    return Pause(
+        key=notice_of(window).key,
+        kind=PauseKind.MAINTENANCE,
+        reason=_why(window),
+        by="maintenance",
+        since=window.start,
+        until=window.until,
+    )
+
+
+def notice_of(window: MaintenanceWindow, lifted: bool = False) -> MaintenanceNotice:
+    """What the incidents are told of ``window`` (in force, or ended early)."""
+    return MaintenanceNotice(
+        window=window.id,
+        services=window.services,
+        labels=window.labels,
+        start=window.start,
+        until=window.until,
+        reason=_why(window),
+        lifted=lifted,
+    )
+
+
+def _why(window: MaintenanceWindow) -> str:
+    return f"window {window.id}: {window.reason}" if window.reason else f"window {window.id}"
 
 
 def maintenance_hold(database: Database) -> Hold:
     """The hold the incident service asks before opening an incident."""
 
-    async def hold(incident: Incident) -> tuple[datetime, str] | None:
+    async def hold(incident: Incident) -> list[Pause]:
         try:
             async with asyncio.timeout(WAIT):
-                windows = await database.run(in_force, incident.service, incident.labels, datetime.now(UTC))
+                windows = await database.run(covering, incident.service, incident.labels, datetime.now(UTC))
         except (TimeoutError, DomainError) as err:
             log.warning("incident %s opened without checking maintenance windows: %s", incident.id, err)
-            return None
-        if not windows:
-            return None
-        names = ", ".join(f"{w.id} ({w.reason})" if w.reason else w.id for w in windows)
-        return max(w.end for w in windows), f"maintenance {names}"
+            return []
+        return [pause_for(window) for window in windows]
 
     return hold

@@ -10,29 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from temporalio.client import (
-    Client,
-    WorkflowHandle,
-)
+from temporalio.client import Client, WorkflowHandle
 
 from runbooks.directory import Directory
 from runbooks.sla_seed import load_policies
+from services.cache import Source
 from services.listing import IncidentSummary, summary, visibility_query
 from services.opening import locate, open_or_repeat, prepare, start
 from services.repeats import RepeatCoalescer
 from services.settings import Settings
 from services.temporal import ClientSource, temporal_calls
 from workflows import contract
-from workflows.errors import (
-    AlreadyResolved,
-    UnknownIncident,
-    UnknownResponder,
-)
+from workflows.errors import AlreadyResolved, UnknownIncident, UnknownResponder
 from workflows.models import (
     Incident,
     IncidentFlag,
@@ -44,15 +37,13 @@ from workflows.models import (
     Severity,
     State,
 )
+from workflows.pauses import Pause
 from workflows.run_state import IncidentInput
 from workflows.runbook import Registry
+from workflows.targets import SlaPolicy
 from workflows.vocabulary import Action, EventKind
 
 RPC_TIMEOUT = timedelta(seconds=10)
-
-
-class DirectorySource(Protocol):
-    def current(self) -> Directory: ...
 
 
 @dataclass(frozen=True)
@@ -65,28 +56,31 @@ class Opened:
     created: bool
 
 
-# When, and why, an incident about to be opened is held: (the end of a maintenance
-# window in force for it, the window's description), or None.
-Hold = Callable[[Incident], Awaitable[tuple[datetime, str] | None]]
+# The pauses an incident about to be opened starts with: the maintenance windows in
+# force for it, and those to come that will pause incidents already open (suppress_all).
+Hold = Callable[[Incident], Awaitable[list[Pause]]]
 
 
 class IncidentService:
     """The one way in to incidents: open, read, list, act on and annotate them. Holds the
-    Temporal client source, the settings, the directory and the runbook registry."""
+    Temporal client source, the settings, the directory, the runbook registry and the SLA
+    policies (``SlaPolicyService``; without one, the seed file's, read once)."""
 
     def __init__(
         self,
         temporal: ClientSource,
         settings: Settings,
-        directory: Directory | DirectorySource,
+        directory: Directory | Source[Directory],
         registry: Registry,
+        policies: Source[Mapping[str, SlaPolicy]] | None = None,
     ) -> None:
         self._temporal = temporal
         self.settings = settings
         self._directory = directory
         self._registry = registry
         self._repeats = RepeatCoalescer()
-        self.policies = load_policies(settings.sla_file)  # checked at start, like the directory
+        self._seed_policies = load_policies(settings.sla_file) if policies is None else {}
+        self._policies = policies
         self.hold: Hold | None = None  # maintenance windows: set by the API at start
 
     @property
@@ -103,13 +97,13 @@ class IncidentService:
             self.directory,
             idempotency_key=idempotency_key,
             feedback_delay=self.settings.feedback_after,
-            policies=self.policies,
+            policies=self._seed_policies if self._policies is None else self._policies.current(),
         )
 
     async def _held(self, data: IncidentInput) -> IncidentInput:
-        """The input, held until the end of a maintenance window in force for it (if any)."""
-        held = await self.hold(data.incident) if self.hold is not None else None
-        return data if held is None else data.model_copy(update={"held_until": held[0], "held_by": held[1]})
+        """The input, paused by the maintenance windows covering it (if any)."""
+        pauses = await self.hold(data.incident) if self.hold is not None else []
+        return data.model_copy(update={"pauses": pauses}) if pauses else data
 
     async def client(self) -> Client:
         """The connected Temporal client.

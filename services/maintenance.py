@@ -7,12 +7,19 @@ that there is no window, without creating the database.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, datetime
 
 from services.database import Database
+from services.holds import notice_of
+from services.maintenance_notices import AGAIN_AFTER, Tell
 from store import maintenance as rows
 from workflows.errors import InvalidRequest, NotFound
 from workflows.maintenance import MaintenanceWindow, MaintenanceWindowSpec
+from workflows.pauses import MaintenanceNotice
+
+log = logging.getLogger("escalate.maintenance")
 
 
 class UnknownMaintenanceWindow(NotFound):
@@ -22,8 +29,13 @@ class UnknownMaintenanceWindow(NotFound):
 
 
 class MaintenanceService:
-    def __init__(self, database: Database) -> None:
+    """Windows in the database; ``tell`` (when given) tells the incidents already open
+    about a ``suppress_all`` window and about a window ended early."""
+
+    def __init__(self, database: Database, tell: Tell | None = None) -> None:
         self._database = database
+        self._tell = tell
+        self._later: set[asyncio.Task[None]] = set()
 
     async def create(self, spec: MaintenanceWindowSpec, by: str) -> MaintenanceWindow:
         """A new window; a start in the past becomes now.
@@ -33,12 +45,13 @@ class MaintenanceService:
         """
         if spec.end <= datetime.now(UTC):
             raise InvalidRequest("the maintenance window's end is in the past: there is nothing left to hold")
-        if spec.suppress_all:  # pausing incidents already running: not built yet, say so
-            raise InvalidRequest("suppress_all (pausing incidents already open) is not available yet")
         try:
-            return await self._database.run(rows.create, spec, by)
+            window = await self._database.run(rows.create, spec, by)
         except rows.WindowOver as exc:
             raise InvalidRequest(str(exc)) from None
+        if window.suppress_all:  # the incidents already open pause too
+            await self._tell_incidents(notice_of(window))
+        return window
 
     async def get(self, window_id: str) -> MaintenanceWindow:
         """The window, ended or not. Raises UnknownMaintenanceWindow."""
@@ -60,9 +73,35 @@ class MaintenanceService:
         return await self.list_windows(active_at=datetime.now(UTC))
 
     async def delete(self, window_id: str) -> None:
-        """End a window now (cancel one to come). Raises UnknownMaintenanceWindow."""
+        """End a window now (cancel one to come); the incidents it paused page again.
+        Raises UnknownMaintenanceWindow."""
         if not self._database.present() or not await self._database.run(rows.delete, window_id):
             raise UnknownMaintenanceWindow(f"no maintenance window {window_id!r} in force or to come")
+        await self._tell_incidents(notice_of(await self.get(window_id), lifted=True))
+
+    async def _tell_incidents(self, notice: MaintenanceNotice, again: bool = True) -> None:
+        """Tell the open incidents now, and once more shortly (those not yet listed). A
+        failure is logged: the window stands, and it holds every incident opened in it."""
+        if self._tell is None:
+            return
+        try:
+            told = await self._tell(notice)
+            log.info("maintenance %s: %d open incidents told", notice.window, told)
+        except Exception as err:
+            log.warning("maintenance %s: the open incidents could not be told: %s", notice.window, err)
+        if again:
+            task = asyncio.create_task(self._again(notice))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+
+    def close(self) -> None:
+        """At shutdown: the second tellings still waiting are dropped."""
+        for task in self._later:
+            task.cancel()
+
+    async def _again(self, notice: MaintenanceNotice) -> None:
+        await asyncio.sleep(AGAIN_AFTER)
+        await self._tell_incidents(notice, again=False)
 
     async def in_force(
         self, service: str, labels: dict[str, str], at: datetime | None = None

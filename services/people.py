@@ -6,20 +6,19 @@ before it applies. Every edit is checked before it is written: the result must s
 consistent directory in which every runbook's plans resolve, so an edit can never make
 incidents unopenable (409 with the problems). Each process caches the directory and reads
 it again at most every ``REFRESH_SECONDS`` (edits made by another replica show within
-that, read in the background so that no request waits on the database); a database that
-cannot be read keeps the last directory, so it never stops paging.
+that, read in the background so that no request waits on the database: ``services/cache.py``);
+a database that cannot be read keeps the last directory, so it never stops paging.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Any
 
 from pydantic import ValidationError
 
 from runbooks.directory import Directory
+from services.cache import Refreshed
 from services.database import Database
 from services.validate import problems
 from store import people as rows
@@ -29,7 +28,6 @@ from workflows.models import Person, Team
 from workflows.runbook import Registry
 
 log = logging.getLogger("escalate.directory")
-REFRESH_SECONDS = 5.0
 
 
 class DirectoryConflict(ActionRejected):
@@ -49,32 +47,19 @@ class DirectoryService:
         self._database = database
         self._registry = registry
         self._fallback = fallback
-        self._cached: Directory | None = None
-        self._read_at = 0.0
-        self._lock = threading.RLock()
-        self._refreshing = threading.Event()
+        self._cache = Refreshed(self._read, fallback, "directory", log)
+        self._lock = self._cache.lock
 
     # -- the directory plans are made from --------------------------------------
 
     def current(self) -> Directory:
         """The directory now, never waiting on the database: a stale copy is refreshed in
         the background (callers run on the API's event loop)."""
-        if time.monotonic() - self._read_at >= REFRESH_SECONDS and not self._refreshing.is_set():
-            self._refreshing.set()
-            threading.Thread(target=self.load, name="directory-refresh", daemon=True).start()
-        return self._cached or self._fallback
+        return self._cache.current()
 
     def load(self) -> Directory:
         """Read the directory now (blocking): at start-up, after an edit, and in the background."""
-        with self._lock:
-            try:
-                self._cached = self._read() or self._fallback
-            except Exception as exc:  # whatever the database does, keep paging on what we had
-                log.warning("cannot read the directory from the database (%s): keeping the last one", exc)
-                self._cached = self._cached or self._fallback
-            self._read_at = time.monotonic()
-            self._refreshing.clear()
-            return self._cached
+        return self._cache.load()
 
     def _read(self) -> Directory | None:
         if not self._database.present():

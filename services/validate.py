@@ -8,7 +8,7 @@ on a time-skipping test server (see ``escalate/scenario_check.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -21,7 +21,7 @@ from schedules.models import Schedule
 from schedules.oncall import gaps_within
 from services.settings import Settings
 from workflows.models import Incident, Severity
-from workflows.runbook import Registry
+from workflows.runbook import Registry, Runbook
 from workflows.scenario_registry import SHIPPED
 from workflows.targets import SlaPolicy
 
@@ -35,23 +35,31 @@ class InvalidRunbooks(ValueError):
 def problems(registry: Registry, directory: Directory) -> list[str]:
     """Every problem found by planning each runbook for each severity and sample service."""
     found: list[str] = []
+    for runbook, incident in sample_incidents(registry):
+        try:
+            registry.plan(incident, directory, runbook.name)
+        except (DirectoryError, ValidationError, LookupError, ValueError) as exc:
+            message = f"runbook {runbook.name!r}: {exc}"
+            if message not in found:
+                found.append(message)
+    return found
+
+
+def sample_incidents(registry: Registry) -> Iterator[tuple[Runbook, Incident]]:
+    """An incident of each severity and sample service, for each runbook of ``registry``."""
     for runbook in registry.runbooks.values():
         for severity in Severity:
             for service in runbook.sample_services:
-                incident = Incident(
-                    id="validate",
-                    title="validation",
-                    severity=severity,
-                    service=service,
-                    created_at=datetime.now(UTC),
+                yield (
+                    runbook,
+                    Incident(
+                        id="validate",
+                        title="validation",
+                        severity=severity,
+                        service=service,
+                        created_at=datetime.now(UTC),
+                    ),
                 )
-                try:
-                    registry.plan(incident, directory, runbook.name)
-                except (DirectoryError, ValidationError, LookupError, ValueError) as exc:
-                    message = f"runbook {runbook.name!r}: {exc}"
-                    if message not in found:
-                        found.append(message)
-    return found
 
 
 def schedule_problems(

@@ -126,3 +126,15 @@ def in_force(bind: Bind, service: str, labels: dict[str, str], at: datetime) -> 
     with transaction(bind) as conn:
         rows = conn.execute(sa.select(table).where(*_in_force_at(at))).all()
     return rules.in_force([_window(row) for row in rows], service, labels, at)
+
+
+def covering(bind: Bind, service: str, labels: dict[str, str], at: datetime) -> list[MaintenanceWindow]:
+    """The windows that pause an incident of ``service`` with ``labels`` opened at ``at``:
+    those in force then, and the ``suppress_all`` ones to come (they pause it at their start)."""
+    table = maintenance_windows
+    coming = sa.and_(table.c.start > at, table.c.deleted_at.is_(None))
+    with transaction(bind) as conn:
+        rows = conn.execute(sa.select(table).where(sa.or_(sa.and_(*_in_force_at(at)), coming))).all()
+    windows = [_window(row) for row in rows]
+    later = [w for w in windows if w.start > at and w.suppress_all and rules.in_scope(w, service, labels)]
+    return rules.in_force(windows, service, labels, at) + sorted(later, key=lambda w: (w.start, w.id))

@@ -1,5 +1,5 @@
 """The schema as SQLAlchemy Core tables, mirrored by the migrations (``0001_initial``,
-``0002_schedules``, ``0003_sla``, ``0004_maintenance``).
+``0002_schedules``, ``0003_sla``, ``0004_maintenance``, ``0005_sla_policies``).
 
 Every timestamp is a :class:`UTCDateTime`: it refuses naive datetimes on the way in and
 always gives back an aware UTC datetime, on PostgreSQL (``timestamptz``) and on SQLite
@@ -223,4 +223,15 @@ maintenance_windows = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.Index("ix_maintenance_windows_end", "end"),
+)
+
+# SLA policies (``0005_sla_policies``): each policy as JSON (``SlaPolicy.model_dump(mode="json")``),
+# by name. Once the table holds one, it is the truth; until then the seed file answers.
+sla_policies = sa.Table(
+    "sla_policies",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("body", JSON, nullable=False),  # the SlaPolicy, as JSON
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
 )

@@ -25,7 +25,8 @@ from sendgrid_double import SendGridDouble
 from services.opening import prepare, start
 from services.settings import Settings
 from worker import build_worker
-from workflows.models import IncidentRequest, Notification
+from workflows.activity_models import Notification
+from workflows.models import IncidentRequest
 
 ALICE = "alice@example.com"
 

@@ -60,6 +60,7 @@ OPERATIONS = [
     *[("POST", f"/api/incidents/{{incident_id}}/{action}", 60) for action in ON_INCIDENT],
     ("POST", "/api/incidents/{incident_id}/severity", 30),
     ("POST", "/api/incidents/{incident_id}/snooze", 30),
+    ("POST", "/api/incidents/{incident_id}/pause", 30),
     ("POST", "/api/integrations/alertmanager", 60),
     ("GET", "/healthz", 5),
     ("GET", "/api/metrics", 40),
@@ -81,6 +82,8 @@ OPERATIONS = [
     ("GET", "/api/people/{person_id}/calendar-link", 10),
     *[(method, "/api/maintenance-windows", 30) for method in ("GET", "POST")],
     *[(method, "/api/maintenance-windows/{window_id}", 20) for method in ("GET", "DELETE")],
+    ("GET", "/api/sla-policies", 10),
+    *[(method, "/api/sla-policies/{name}", 30) for method in ("GET", "PUT", "DELETE")],
 ]
 
 

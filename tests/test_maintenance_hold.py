@@ -1,6 +1,7 @@
 """An incident opened during a maintenance window (time-skipping, real worker): it is created
 and recorded at once, pages nobody until the window ends, then its runbook runs as usual;
-resolved during the window, it never pages."""
+resolved during the window, it never pages. (The first two open incidents the older way,
+``held_until``, as incidents opened before pauses existed still run.)"""
 
 from __future__ import annotations
 
@@ -67,5 +68,37 @@ async def test_an_incident_opened_through_the_api_in_a_window_is_recorded_but_pa
     in_window = (await api.get(f"/api/incidents/{held_id}", headers=key)).json()
     outside = (await api.get(f"/api/incidents/{other_id}", headers=key)).json()
     assert in_window["state"] == "triggered" and not in_window["paged"]
-    assert any(e["kind"] == "maintenance" and made.json()["id"] in e["detail"] for e in in_window["timeline"])
+    assert any(e["kind"] == "paused" and made.json()["id"] in e["detail"] for e in in_window["timeline"])
+    assert [p["key"] for p in in_window["pauses"]] == [f"maintenance:{made.json()['id']}"]
     assert [p["person"] for p in outside["paged"]] == ["alice"]  # out of scope: paged as usual
+
+
+async def _incident(api, incident_id: str, key: dict) -> dict:
+    return (await api.get(f"/api/incidents/{incident_id}", headers=key)).json()
+
+
+async def test_a_suppress_all_window_pauses_open_incidents_and_its_early_end_pages_again(api):
+    """Through the API on a real server: the window's creation pauses the incident already
+    open (no tier 2 at +10 s), and ending it early pages the current tier again at once."""
+    key = {"Authorization": "Bearer test-key"}
+    opened = {"title": "Disk full", "severity": "SEV2", "service": "storage", "runbook": "demo"}
+    incident_id = (await api.post("/api/incidents", json=opened, headers=key)).json()["id"]
+    now = datetime.now(UTC)
+    window = {
+        "services": ["storage"],
+        "start": now.isoformat(),
+        "end": (now + timedelta(hours=1)).isoformat(),
+    }
+    made = await api.post(
+        "/api/maintenance-windows", json=window | {"reason": "failover", "suppress_all": True}, headers=key
+    )
+    assert made.status_code == 201, made.text
+    await asyncio.sleep(12)  # the demo's tier 2 was due at +10 s
+    paused = await _incident(api, incident_id, key)
+    assert [p["person"] for p in paused["paged"]] == ["alice"]
+    assert [p["key"] for p in paused["pauses"]] == [f"maintenance:{made.json()['id']}"]
+    assert (await api.delete(f"/api/maintenance-windows/{made.json()['id']}", headers=key)).status_code == 204
+    await asyncio.sleep(2)
+    resumed = await _incident(api, incident_id, key)
+    assert [p["person"] for p in resumed["paged"]] == ["alice", "alice"] and resumed["pauses"] == []
+    assert [e["kind"] for e in resumed["timeline"]].count("unpaused") == 1

@@ -22,7 +22,7 @@ from activities.ledger import DatabaseLedger, FileLedger
 from email_helpers import page, until
 from store import notifications
 from store.db import engine_for, migrate
-from workflows.models import Notification
+from workflows.activity_models import Notification
 
 
 def attempt() -> ActivityEnvironment:

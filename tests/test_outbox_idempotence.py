@@ -11,14 +11,8 @@ from conftest import Outbox
 from security.links import LinkSigner
 from services.settings import Settings
 from worker import build_activities
-from workflows.models import (
-    IncidentView,
-    Notification,
-    NotificationKind,
-    Person,
-    State,
-    TierRef,
-)
+from workflows.activity_models import Notification
+from workflows.models import IncidentView, NotificationKind, Person, State, TierRef
 
 BOB = Person(id="bob", name="Bob Chen", email="bob@example.com")
 

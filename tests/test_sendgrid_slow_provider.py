@@ -23,8 +23,8 @@ from email_helpers import ALICE, demo_incident, page, sendgrid_settings, until
 from sendgrid_double import HANG, Answer
 from services.settings import Settings
 from worker import build_worker
+from workflows.activity_models import Notification
 from workflows.incident import IncidentWorkflow
-from workflows.models import Notification
 
 
 def attempt(start_to_close: float = 30.0) -> ActivityEnvironment:

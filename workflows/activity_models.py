@@ -1,5 +1,5 @@
-"""What the workflows hand their activities besides emails (``workflows.models.Notification``):
-documentation requests and on-call questions, and what comes back.
+"""What the workflows hand their activities and what comes back: emails (``Notification``),
+documentation requests and on-call questions.
 
 Like every model in a history: only ever add optional fields.
 """
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, Field
 
-from workflows.models import IncidentView, Model, Person, Slug, TimelineEntry
+from workflows.models import IncidentView, Model, NotificationKind, Person, Slug, TierRef, TimelineEntry
 
 
 class DocumentRequest(Model):
@@ -81,3 +81,42 @@ class NextShift(Model):
     # ahead to remind (None: as the watch was started), and whether notices are off.
     remind_before: timedelta | None = None
     off: bool = False
+
+
+class ShiftRef(Model):
+    """The on-call shift a shift notice is about."""
+
+    schedule: Slug
+    schedule_name: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+
+
+class Notification(Model):
+    """One email to one person, about an incident or (a shift notice) an on-call shift.
+    ``id`` is deterministic, so a retry is recognised."""
+
+    id: str
+    kind: NotificationKind
+    incident: IncidentView | None = None
+    shift: ShiftRef | None = None
+    recipient: Person
+    tier: TierRef | None = None
+    message: str = ""
+    previously_paged: list[str] = Field(default_factory=list)
+
+    @property
+    def about(self) -> str:
+        """What the email is about: the incident's id, or ``schedule-<id>``."""
+        if self.incident is not None:
+            return self.incident.id
+        return f"schedule-{self.shift.schedule}" if self.shift else "unknown"
+
+
+class NotificationResult(Model):
+    """What ``send_email`` returns: the notification's id, whether it was delivered, and
+    where to (``sendgrid:<message id>`` or an outbox file)."""
+
+    id: str
+    delivered: bool
+    where: str = ""

@@ -44,6 +44,7 @@ class Continuity:
         self._scenario: asyncio.Future[None] | None = None
         self.escalate_requested = False
         self.waiting = 0
+        self._waits: dict[asyncio.Task[Any] | None, Step] = {}  # each task's journaled wait
 
     @property
     def resolved(self) -> bool:
@@ -92,12 +93,21 @@ class Continuity:
             timeout = None if step.deadline is None else max(step.deadline - workflow.now(), DUE)
         assert self._journal is not None
         self._journal.block(step, None if timeout is None else workflow.now() + timeout)
+        task = asyncio.current_task()
+        self._waits[task] = step
         try:
             outcome = await wait(timeout)
         finally:
             self._journal.unblock(step)
+            self._waits.pop(task, None)
         self._journal.record(step, outcome)
         return outcome
+
+    def _rearm(self, deadline: datetime) -> None:
+        """The journaled wait of this task now ends at ``deadline`` (a fresh timer)."""
+        step = self._waits.get(asyncio.current_task())
+        if step is not None and self._journal is not None:
+            self._journal.block(step, deadline)
 
     async def wait_resolved(self, timeout: timedelta | None = None, summary: str = "resolution") -> bool:
         """Wait until the incident is resolved (True) or ``timeout`` passes (False)."""

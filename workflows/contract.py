@@ -37,6 +37,8 @@ ADD_NOTE = "add_note"
 TRIGGER = "trigger"
 SET_SEVERITY = "set_severity"
 SNOOZE = "snooze"
+PAUSE_CLOCKS = "pause_clocks"  # an update: waiting on someone, or its end
+MAINTENANCE = "maintenance"  # a signal: a maintenance window in force, or ended early
 GET_INCIDENT = "incident"
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")

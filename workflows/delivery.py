@@ -21,16 +21,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from workflows import contract
-from workflows.models import (
-    Delivery,
-    IncidentFlag,
-    Notification,
-    NotificationKind,
-    Page,
-    Person,
-    Tier,
-    TierRef,
-)
+from workflows.activity_models import Notification
+from workflows.models import Delivery, IncidentFlag, NotificationKind, Page, Person, Tier, TierRef
 from workflows.record import IncidentRecord
 from workflows.vocabulary import Actor, EventKind
 

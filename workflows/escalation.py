@@ -124,7 +124,11 @@ class Escalation(Paging):
                 handoff = handoff_due(tier, state, end)
                 try:
                     await self._wait(
-                        lambda: self._record.state is not State.TRIGGERED or undeliverable(paged),
+                        lambda: (
+                            self._record.state is not State.TRIGGERED
+                            or undeliverable(paged)
+                            or self.pausing.paging_paused
+                        ),
                         max(handoff - workflow.now(), DUE) if handoff else time_left(end),
                         f"acknowledgement {what}within {human(timeout)}",
                     )
@@ -133,12 +137,23 @@ class Escalation(Paging):
                         return "t"
                     await self.hand_off(tier, state, paged)
                     continue
+                if self._paused_in_tier(paged):
+                    if await self.after_pause(tier, paged):  # timers frozen: a fresh one now
+                        end = workflow.now() + timeout
+                        self._rearm(end)
+                        state = self._rota.get(tier.number) if tier is not None else None
+                    continue
                 break
             if self._take_escalate_request():
                 return "r"
             return "a" if self._record.state is not State.TRIGGERED else "u"
 
         return _ACK_OUTCOMES[await self._timed(wait, timeout)]
+
+    def _paused_in_tier(self, paged: Sequence[Page]) -> bool:
+        """A maintenance window paused the incident while it waits for an acknowledgement."""
+        waiting = self._record.state is State.TRIGGERED and not self.escalate_requested
+        return waiting and self.pausing.paging_paused and not undeliverable(paged)
 
     def _take_escalate_request(self) -> bool:
         requested, self.escalate_requested = self.escalate_requested, False
@@ -206,7 +221,7 @@ class Escalation(Paging):
 
     async def exhausted(self) -> None:
         """Record that every tier was tried in vain and tell management."""
-        if self._instant():
+        if await self._sit_out() or self._instant():
             return
         if not self._record.paged and self.plan.last_resort:  # the whole ladder paged nobody
             names = ", ".join(p.name for p in self.plan.last_resort)

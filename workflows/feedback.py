@@ -19,7 +19,8 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import contract
-    from workflows.models import IncidentView, Model, Notification, NotificationKind, Person
+    from workflows.activity_models import Notification
+    from workflows.models import IncidentView, Model, NotificationKind, Person
 
 REMINDER_AFTER = timedelta(hours=24)
 MAX_ASKED = 500  # people asked about one incident

@@ -21,9 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
     from workflows.feedback import request_feedback
+    from workflows.handover import continue_as_new, should_continue
     from workflows.hold import Scenario
     from workflows.hold import held as hold
     from workflows.models import (
+        ClockPause,
         IncidentFlag,
         IncidentView,
         Note,
@@ -33,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         Trigger,
     )
+    from workflows.pauses import MaintenanceNotice
     from workflows.publish import document, publish
     from workflows.record import IncidentRecord
     from workflows.run_state import IncidentInput
@@ -45,10 +48,6 @@ with workflow.unsafe.imports_passed_through():
 # numbers or does I/O is refused (workflows/scenario_registry.py, docs/runbooks.md).
 REGISTRY = ScenarioRegistry()
 
-# Continue as new past this many events even if the server has not suggested it
-# yet (it suggests at 4,096 events or 4 MB); the hard limit is 51,200.
-HISTORY_LIMIT = 10_000
-ARCHIVE_PATCH = "timeline-archive"
 FEEDBACK_PATCH = "feedback-requests"
 
 
@@ -91,7 +90,7 @@ class IncidentWorkflow:
                 continue
             if self._esc.resolved:
                 break
-            await self._continue_as_new(input)
+            await continue_as_new(input, self._record, self._esc)
         if self._scenario is not None:
             self._scenario.cancel()
         await self._esc.wind_down()
@@ -121,8 +120,11 @@ class IncidentWorkflow:
         except Exception as error:  # e.g. a deploy removed or broke the runbook
             held = self._esc.resume(input.carried, None) if input.carried is not None else None
             return self._runbook_failed(error, held)
-        if input.held_until is not None:  # opened during a maintenance window
+        if input.held_until is not None:  # opened during a maintenance window (the older way)
             run = hold(run, input.held_until, input.held_by)
+        for pause in [] if input.carried else input.pauses:  # maintenance windows covering it
+            self._esc.pausing.add(pause)
+        self._esc.pausing.resume()
         scenario = self._esc.resume(input.carried, run) if input.carried else self._esc.start(run)
         self._publish()
         return scenario
@@ -149,31 +151,8 @@ class IncidentWorkflow:
         return (
             self._esc.resolved
             or (scenario is not None and scenario.done())
-            or self._should_continue(input, scenario)
+            or should_continue(input, self._esc, scenario)
         )
-
-    def _should_continue(self, input: IncidentInput, scenario: asyncio.Future[Any] | None) -> bool:
-        info = workflow.info()
-        long = info.is_continue_as_new_suggested() or (
-            info.get_current_history_length() >= (input.history_limit or HISTORY_LIMIT)
-        )
-        return long and not self._esc.resolved and self._esc.parked(scenario is None or scenario.done())
-
-    async def _continue_as_new(self, input: IncidentInput) -> None:
-        carried = await self._esc.quiesce()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        self._record.add(
-            workflow.now(),
-            EventKind.CONTINUED,
-            Actor.RUNBOOK,
-            f"history at {workflow.info().get_current_history_length()} events; continuing in a new run",
-        )
-        if workflow.patched(ARCHIVE_PATCH):
-            moved, start = self._record.compact()
-            if moved:
-                await self._document(archive=moved, archive_start=start)
-        carried.view = self._record.view()
-        workflow.continue_as_new(input.model_copy(update={"carried": carried}))
 
     def _named(self, action: ResponderAction) -> None:
         """Remember the actor's name, as the incident service sent it (for later emails)."""
@@ -277,6 +256,21 @@ class IncidentWorkflow:
     @snooze.validator
     def _validate_snooze(self, request: Snooze) -> None:
         check(lambda: self._record.check_snooze(request.until, workflow.now()))
+
+    @workflow.update(name=contract.PAUSE_CLOCKS)
+    def pause_clocks(self, request: ClockPause) -> IncidentView:
+        """Pause the SLA clocks (waiting on a vendor, say), or run them again (``resume``)."""
+        self._named(request)
+        self._esc.pausing.wait(request)
+        return self._record.view()
+
+    @pause_clocks.validator
+    def _validate_pause(self, request: ClockPause) -> None:
+        check(lambda: self._esc.pausing.check_wait(request))
+
+    @workflow.signal(name=contract.MAINTENANCE)
+    def maintenance(self, notice: MaintenanceNotice) -> None:
+        self._esc.pausing.notice(notice)
 
     @workflow.signal(name=contract.ADD_NOTE)
     def add_note(self, note: Note) -> None:

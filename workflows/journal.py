@@ -110,6 +110,24 @@ class Journal:
         """The step's wait is over (done or cancelled); no-op when it was not blocked."""
         self._blocked.pop(step.path, None)
 
+    def replaying(self) -> bool:
+        """The current task's next step was done in an earlier run (it will be replayed)."""
+        scope = self._scope()
+        return scope is not None and scope.calls < len(self._done.get(scope.path, []))
+
+    def park(self) -> str | None:
+        """The current task waits before its next step (say, for a maintenance window to
+        end): the run may continue as new meanwhile, and the next run resumes at that
+        step. Returns what ``unblock_path`` takes (None outside the scenario)."""
+        scope = self._scope()
+        if scope is None:
+            return None
+        self._blocked[scope.path] = PendingWait(seq=scope.calls, deadline=None)
+        return scope.path
+
+    def unblock_path(self, path: str) -> None:
+        self._blocked.pop(path, None)
+
     def parked(self) -> bool:
         """Every live scenario task waits in a journaled step (or on its own tasks)."""
         live = [

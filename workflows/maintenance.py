@@ -62,7 +62,7 @@ Labels = Annotated[dict[str, str], Field(max_length=MAX_LABELS), AfterValidator(
 
 class MaintenanceWindowSpec(Model):
     """What a caller sends: the scope (services, labels or both), the time (at most 7 days)
-    and why. ``suppress_all``: every incident in scope is held, whatever its severity."""
+    and why. ``suppress_all``: the incidents already open in scope are paused too."""
 
     services: list[Slug] = Field(default_factory=list, max_length=MAX_SERVICES)
     labels: Labels = Field(default_factory=dict)
@@ -101,9 +101,14 @@ class MaintenanceWindow(MaintenanceWindowSpec):
 def in_scope(window: MaintenanceWindowSpec, service: str, labels: dict[str, str]) -> bool:
     """The incident's service is listed (if the window lists any) and every label of the
     window has its value on the incident (if the window has any)."""
-    if window.services and service not in window.services:
+    return scope_covers(window.services, window.labels, service, labels)
+
+
+def scope_covers(services: list[str], wanted: dict[str, str], service: str, labels: dict[str, str]) -> bool:
+    """``service`` is one of ``services`` (when any) and ``labels`` has each ``wanted`` value."""
+    if services and service not in services:
         return False
-    return all(labels.get(key) == value for key, value in window.labels.items())
+    return all(labels.get(key) == value for key, value in wanted.items())
 
 
 def covers(window: MaintenanceWindowSpec, service: str, labels: dict[str, str], at: datetime) -> bool:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
+from workflows.pauses import Pause
 from workflows.targets import SlaState
 
 # The basic value types live in workflows.text; these names stay importable from here.
@@ -212,6 +213,8 @@ class IncidentView(Model):
     sla: SlaState | None = None
     # Acknowledged, and snoozed: the acknowledger is paged again then (unless resolved).
     snoozed_until: datetime | None = None
+    # Maintenance windows and waits (on a vendor) that pause it (workflows/pauses.py).
+    pauses: list[Pause] = Field(default_factory=list)
 
 
 class Trigger(Model):
@@ -248,6 +251,15 @@ class Snooze(ResponderAction):
     until: AwareDatetime
 
 
+class ClockPause(ResponderAction):
+    """The body of a pause of the SLA clocks (waiting on a vendor, say), or of its end
+    (``resume``): the deadlines move by the paused time; paging goes on."""
+
+    reason: ShortText | None = None
+    until: AwareDatetime | None = None
+    resume: bool = False
+
+
 class SeverityChange(ResponderAction):
     """The body of a severity change: the new severity, who changes it and why."""
 
@@ -259,42 +271,3 @@ class Note(Model):
 
     author: Slug
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-
-
-class ShiftRef(Model):
-    """The on-call shift a shift notice is about."""
-
-    schedule: Slug
-    schedule_name: str
-    starts_at: datetime
-    ends_at: datetime | None = None
-
-
-class Notification(Model):
-    """One email to one person, about an incident or (a shift notice) an on-call shift.
-    ``id`` is deterministic, so a retry is recognised."""
-
-    id: str
-    kind: NotificationKind
-    incident: IncidentView | None = None
-    shift: ShiftRef | None = None
-    recipient: Person
-    tier: TierRef | None = None
-    message: str = ""
-    previously_paged: list[str] = Field(default_factory=list)
-
-    @property
-    def about(self) -> str:
-        """What the email is about: the incident's id, or ``schedule-<id>``."""
-        if self.incident is not None:
-            return self.incident.id
-        return f"schedule-{self.shift.schedule}" if self.shift else "unknown"
-
-
-class NotificationResult(Model):
-    """What ``send_email`` returns: the notification's id, whether it was delivered, and
-    where to (``sendgrid:<message id>`` or an outbox file)."""
-
-    id: str
-    delivered: bool
-    where: str = ""

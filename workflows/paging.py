@@ -17,6 +17,7 @@ from workflows import rota
 from workflows.continuity import DUE, Continuity
 from workflows.delivery import DELIVERY_PATCH
 from workflows.models import Delivery, NotificationKind, OnHandoff, Page, Person, State, Tier
+from workflows.pausing import Pausing
 from workflows.record import IncidentRecord
 from workflows.rota import TierOnCall
 from workflows.text import human
@@ -30,6 +31,7 @@ class Paging(Continuity):
         super().__init__(record, on_change)
         self._rota: dict[int, TierOnCall] = {}  # each tier's latest paging: who, empty, next hand-off
         self._snoozed: datetime | None = None  # the snooze a hold is waiting on
+        self.pausing = Pausing(record, on_change)
 
     async def page(self, *tiers: Tier) -> list[Page]:
         """Page every target of each tier at once; returns as soon as the pages are sent off.
@@ -38,21 +40,60 @@ class Paging(Continuity):
         provider never delays the acknowledgement timer that follows; the
         timeline says ``paged`` once each email is delivered.
         """
-        if self._instant():
-            return []  # paged in an earlier run of this incident
+        if await self._sit_out() or self._instant():
+            return []  # resolved during maintenance, or paged in an earlier run of this incident
         pages = []
         for tier in tiers:
-            people, state = list(tier.targets), TierOnCall()
-            if tier.schedules:  # whoever is on call now (an activity, at the workflow's time)
-                on_call, state.handoff_at = await rota.ask(self._record, tier, workflow.now())
-                people += [p for p in on_call if p.id not in {t.id for t in people}]
-            if not people:
-                state.empty = True
-                people = rota.when_empty(self._record, tier)
-            self._rota[tier.number] = state
+            people, state = await self._tier_people(tier)
             pages += self.page_people(tier, people, state)
         self._on_change()
         return pages
+
+    async def _tier_people(self, tier: Tier) -> tuple[list[Person], TierOnCall]:
+        """Whom to page for ``tier`` now: its people and whoever its schedules put on call
+        (else what its ``on_empty`` says); kept as the tier's latest paging."""
+        people, state = list(tier.targets), TierOnCall()
+        if tier.schedules:  # whoever is on call now (an activity, at the workflow's time)
+            on_call, state.handoff_at = await rota.ask(self._record, tier, workflow.now())
+            people += [p for p in on_call if p.id not in {t.id for t in people}]
+        if not people:
+            state.empty = True
+            people = rota.when_empty(self._record, tier)
+        self._rota[tier.number] = state
+        return people, state
+
+    async def _sit_out(self) -> bool:
+        """Before a page: wait while a maintenance window pauses the incident (acknowledge
+        and resolve still work), parked so that a long window may continue as new. True
+        when the incident was resolved meanwhile (page nobody)."""
+        journal = self._journal if self.in_journal() else None
+        if not self.pausing.paging_paused or (journal is not None and journal.replaying()):
+            return False
+        path = journal.park() if journal is not None else None
+        try:
+            await workflow.wait_condition(lambda: not self.pausing.paging_paused or self.resolved)
+        finally:
+            if journal is not None and path is not None:
+                journal.unblock_path(path)
+        return self.resolved
+
+    async def after_pause(self, tier: Tier | None, pages: list[Page]) -> bool:
+        """Within a wait for ``tier``'s acknowledgement, a maintenance window began: wait it
+        out; then, still unacknowledged, page the tier again (True: start a fresh timer)."""
+        await workflow.wait_condition(
+            lambda: (
+                not self.pausing.paging_paused
+                or self._record.state is not State.TRIGGERED
+                or self.escalate_requested
+            )
+        )
+        if self._record.state is not State.TRIGGERED or self.escalate_requested:
+            return False
+        if tier is not None:
+            people, state = await self._tier_people(tier)
+            pages += self.page_people(tier, people, state)
+            self._on_change()
+        return True
 
     def page_people(
         self, tier: Tier, people: Sequence[Person], state: TierOnCall | None = None
@@ -75,7 +116,7 @@ class Paging(Continuity):
         (unless someone acknowledged meanwhile)."""
         on_call, state.handoff_at = await rota.ask(self._record, tier, workflow.now())
         incoming = [p for p in on_call if p.id not in state.paged]
-        if not incoming or self._record.state is not State.TRIGGERED:
+        if not incoming or self._record.state is not State.TRIGGERED or self.pausing.paging_paused:
             return
         names = ", ".join(p.name for p in incoming)
         self._record.add(
@@ -113,7 +154,7 @@ class Paging(Continuity):
 
     async def _page_again(self, tier: Tier) -> list[Page]:
         """Back to triggered; page whoever acknowledged (else the tier, as first paged)."""
-        if self._instant():
+        if await self._sit_out() or self._instant():
             return []
         who = self._record.acknowledged_by
         snoozed = self._record.snoozed_until is not None

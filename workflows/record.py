@@ -26,6 +26,7 @@ from workflows.models import (
     TimelineEntry,
     Trigger,
 )
+from workflows.pauses import Pause
 from workflows.targets import SlaState
 from workflows.vocabulary import SYSTEM_ACTORS, Actor, EventKind
 
@@ -72,6 +73,7 @@ class IncidentRecord:
     timeline_archived = _InView[int]()
     sla = _InView[SlaState | None]()
     snoozed_until = _InView[datetime | None]()
+    pauses = _InView[list[Pause]]()
 
     def __init__(self, incident: Incident, plan: IncidentPlan) -> None:
         self.incident = incident

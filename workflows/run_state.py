@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from workflows.models import Incident, IncidentPlan, IncidentView, Model, Person
+from workflows.pauses import Pause
 from workflows.targets import SlaPolicy
 
 
@@ -88,3 +89,5 @@ class IncidentInput(Model):
     # Opened during a maintenance window: nobody is paged until it ends (then the scenario runs).
     held_until: datetime | None = None
     held_by: str = ""
+    # Pauses in force (or to come) when it opened: the maintenance windows covering it.
+    pauses: list[Pause] = Field(default_factory=list)

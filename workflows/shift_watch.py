@@ -20,8 +20,8 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import contract
-    from workflows.activity_models import NextShift, NextShiftQuestion
-    from workflows.models import Model, Notification, NotificationKind, ShiftRef, Slug
+    from workflows.activity_models import NextShift, NextShiftQuestion, Notification, ShiftRef
+    from workflows.models import Model, NotificationKind, Slug
 
 QUIET = timedelta(days=7)  # a schedule with nobody coming on call: look again after this
 ROUNDS = 50  # shifts announced per run before continuing as new

@@ -66,7 +66,8 @@ class SlaClock:
             self._mark_met(self._record.sla)
 
     def _progress(self) -> tuple[object, ...]:
-        return (self._record.state, self._record.acknowledged_at, len(self._updates()))
+        paused = self._record.sla.paused_since if self._record.sla else None
+        return (self._record.state, self._record.acknowledged_at, len(self._updates()), paused)
 
     def _updates(self) -> list[datetime]:
         return [e.at for e in self._record.timeline if e.kind == EventKind.STAKEHOLDER_UPDATE]

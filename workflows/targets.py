@@ -103,6 +103,9 @@ class SlaState(Model):
     start: datetime
     warn_at: list[float] = Field(default_factory=list)
     targets: list[TargetClock] = Field(default_factory=list)
+    # Paused (workflows/pauses.py) since then; paused this long before (deadlines moved by it).
+    paused_since: datetime | None = None
+    paused: timedelta = timedelta(0)
 
     @property
     def breached(self) -> bool:
@@ -115,14 +118,15 @@ def clocks(
     """The targets of ``severity`` from ``start``; what ``before`` knew of the same goals
     (warnings, met, breached) is kept, so nothing fires twice."""
     known = {t.goal: t for t in before.targets} if before else {}
+    moved = before.paused if before else timedelta(0)  # the time paused so far
     targets = []
     for target in policy.targets.get(severity, []):
         earlier = known.get(target.goal)
         clock = TargetClock(
             goal=target.goal,
             within=target.within,
-            due=policy.after(target, start),
-            warnings={share: policy.after(target, start, share) for share in policy.warn_at},
+            due=policy.after(target, start) + moved,
+            warnings={share: policy.after(target, start, share) + moved for share in policy.warn_at},
         )
         if earlier is not None:
             clock.met_at, clock.breached_at, clock.warned = (
@@ -132,13 +136,39 @@ def clocks(
             )
         targets.append(clock)
     return SlaState(
-        policy=policy.name, severity=severity, start=start, warn_at=policy.warn_at, targets=targets
+        policy=policy.name,
+        severity=severity,
+        start=start,
+        warn_at=policy.warn_at,
+        targets=targets,
+        paused_since=before.paused_since if before else None,
+        paused=moved,
     )
+
+
+def pause(state: SlaState, now: datetime) -> None:
+    """The clocks stand still from ``now`` (no warning nor breach fires meanwhile)."""
+    if state.paused_since is None:
+        state.paused_since = now
+
+
+def unpause(state: SlaState, now: datetime) -> None:
+    """The clocks run again: every open deadline (and warning) moves by the paused time."""
+    if state.paused_since is None:
+        return
+    shift = max(now - state.paused_since, timedelta(0))
+    state.paused_since, state.paused = None, state.paused + shift
+    for target in state.targets:
+        if target.open:
+            target.due += shift
+            target.warnings = {share: at + shift for share, at in target.warnings.items()}
 
 
 def next_events(state: SlaState) -> list[tuple[datetime, TargetClock, float | None]]:
     """Every warning (its share) and breach (``None``) still to come, in time order."""
     events: list[tuple[datetime, TargetClock, float | None]] = []
+    if state.paused_since is not None:
+        return events  # nothing fires while paused
     for target in state.targets:
         if not target.open:
             continue

@@ -93,6 +93,8 @@ class EventKind(StrEnum):
     SNOOZED = "snoozed"
     MAINTENANCE = "maintenance"  # opened during a maintenance window: held until it ends
     RETRIGGERED = "retriggered"  # acknowledged but not resolved in time, or a snooze is over
+    PAUSED = "paused"  # a maintenance window, or waiting on someone: clocks stand still
+    UNPAUSED = "unpaused"  # the pause is over: clocks run again (a paused tier is paged again)
 
 
 class Action(StrEnum):

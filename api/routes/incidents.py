@@ -13,6 +13,7 @@ from services.incidents import IncidentSummary
 from workflows import contract
 from workflows.models import (
     SERVICE_PATTERN,
+    ClockPause,
     IncidentFlag,
     IncidentRequest,
     IncidentView,
@@ -135,6 +136,16 @@ async def snooze(incident_id: str, request: Snooze, incidents: IncidentsDep, _: 
     """Snooze an acknowledged incident until ``until`` (at most 24 hours): nobody is paged
     until then, then the acknowledger is paged again. Resolving ends it."""
     return await incidents.act(incident_id, contract.SNOOZE, request)
+
+
+@router.post("/{incident_id}/pause", response_model=IncidentView, responses=ACTION_ERRORS)
+async def pause_clocks(
+    incident_id: str, request: ClockPause, incidents: IncidentsDep, _: ApiKey
+) -> IncidentView:
+    """Pause the incident's SLA clocks while it waits on someone else (a vendor, say), until
+    ``until`` (at most 7 days) or until ``"resume": true`` is sent: each open deadline moves
+    by the paused time. Paging goes on as usual."""
+    return await incidents.act(incident_id, contract.PAUSE_CLOCKS, request)
 
 
 @router.post("/{incident_id}/notes", response_model=IncidentView, responses=ACTION_ERRORS)
