@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from workflows.models import Incident
+from workflows.models import Incident, Severity
 from workflows.runbook import PlanSpec, Registry, Runbook, TierSpec
 
 MODULE = __name__
@@ -31,3 +31,23 @@ class AckTimeout(Plain):
 
 REGISTRY = Registry(default="plain")
 REGISTRY.register(Plain(), AckTimeout())
+
+
+class RaiseJumps(Plain):
+    """A raise to SEV1 pages the next tier at once."""
+
+    name = "raise-jumps"
+
+    def on_severity_change(self, esc, before: Severity, after: Severity) -> None:
+        if after == Severity.SEV1:
+            esc.escalate_now(f"raised from {before} to {after}: the next tier now")
+
+
+class BrokenHook(Plain):
+    name = "broken-hook"
+
+    def on_severity_change(self, esc, before: Severity, after: Severity) -> None:
+        raise RuntimeError("a mistake in the hook")
+
+
+REGISTRY.register(RaiseJumps(), BrokenHook())

@@ -150,6 +150,13 @@ class Escalation(Paging):
 
         return _ACK_OUTCOMES[await self._timed(wait, timeout)]
 
+    def escalate_now(self, why: str) -> None:
+        """Page the next tier now, as if its timeout had passed (from a runbook's hook, say
+        ``on_severity_change``): acts while a tier waits for its acknowledgement."""
+        if self._record.state is State.TRIGGERED and self.waiting and not self.escalate_requested:
+            self._record.add(workflow.now(), EventKind.ESCALATION_REQUESTED, Actor.RUNBOOK, why)
+            self.escalate_requested = True
+
     def _paused_in_tier(self, paged: Sequence[Page]) -> bool:
         """A maintenance window paused the incident while it waits for an acknowledgement."""
         waiting = self._record.state is State.TRIGGERED and not self.escalate_requested

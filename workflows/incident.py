@@ -1,10 +1,9 @@
 """The incident workflow: one durable run per incident, id ``incident-<id>``.
 
-It runs the incident's runbook scenario against the plan frozen at its start,
-accepts acknowledge / resolve / escalate as validated updates and notes as a
-signal, keeps the search attributes and the UI summary current, and ends after
-the final documentation once the incident is resolved.
-"""
+It runs the incident's runbook scenario against the plan frozen at its start, accepts
+acknowledge / resolve / escalate (severity, snooze, pause) as validated updates and notes
+and maintenance notices as signals, keeps the search attributes and the UI summary
+current, and ends after the final documentation once the incident is resolved."""
 
 from __future__ import annotations
 
@@ -67,6 +66,7 @@ class IncidentWorkflow:
         # and again once the scenario has finished.
         self._scenario: asyncio.Future[Any] | None = None
         self._begun = False
+        self._runbook: Any = None  # the runbook's scenario and hooks, once run() has begun
         self._sla = SlaClock(self._record, self._esc, input.sla, self._publish) if input.sla else None
         if self._sla is not None and input.carried is None:  # a continued run is handed its clocks
             self._sla.begin(workflow.now())
@@ -116,7 +116,8 @@ class IncidentWorkflow:
                 f"{incident.severity} on {incident.service}, runbook {plan.runbook}",
             )
         try:
-            run: Scenario = REGISTRY.get(plan.runbook).run
+            self._runbook = REGISTRY.get(plan.runbook)
+            run: Scenario = self._runbook.run
         except Exception as error:  # e.g. a deploy removed or broke the runbook
             held = self._esc.resume(input.carried, None) if input.carried is not None else None
             return self._runbook_failed(error, held)
@@ -132,9 +133,13 @@ class IncidentWorkflow:
     def _runbook_failed(
         self, error: BaseException, held: asyncio.Future[Any] | None = None
     ) -> asyncio.Future[Any] | None:
-        """A mistake in the runbook's scenario must not stop the paging: say so on the
-        timeline, flag the incident and log it, then walk the frozen plan plainly (or keep
-        to the plain ladder a previous run was holding in)."""
+        """A mistake in the runbook's scenario must not stop the paging: say so, then walk the
+        frozen plan plainly (or keep to the plain ladder a previous run was holding in)."""
+        self._note_failure(error)
+        return held if held is not None else self._esc.continue_plan()
+
+    def _note_failure(self, error: BaseException) -> None:
+        """On the timeline, as a flag and in the worker's log."""
         where = failure_site(error)
         detail = f"{type(error).__name__}: {error} (at {where})"
         workflow.logger.error(
@@ -143,7 +148,6 @@ class IncidentWorkflow:
         self._record.add(workflow.now(), EventKind.RUNBOOK_FAILED, Actor.RUNBOOK, detail[:1000])
         self._record.flag(IncidentFlag.RUNBOOK_FAILED)
         self._publish()
-        return held if held is not None else self._esc.continue_plan()
 
     def _awake(self, input: IncidentInput) -> bool:
         """Something for the main loop: resolution, the scenario's end, or time to continue."""
@@ -234,10 +238,15 @@ class IncidentWorkflow:
     def set_severity(self, change: SeverityChange) -> IncidentView:
         """Raise or lower the severity: targets are recomputed from the original start."""
         self._named(change)
+        before = self._record.incident.severity
         self._record.change_severity(change.severity, change.responder, workflow.now(), change.note)
         workflow.upsert_search_attributes([contract.SEVERITY.value_set(change.severity.value)])
         if self._sla is not None:
             self._sla.severity_changed(change.severity)
+        if self._runbook is not None and before != change.severity:  # the runbook may react
+            error = self._runbook.severity_changed(self._esc, before, change.severity)
+            if error is not None:
+                self._note_failure(error)  # noted; the paging goes on as it was
         self._publish()
         return self._record.view()
 

@@ -114,6 +114,11 @@ class Runbook:
         """The scenario. The default walks the tiers in order: a plain ladder."""
         await esc.escalate(resumable=True)
 
+    def on_severity_change(self, esc: Escalation, before: Severity, after: Severity) -> None:
+        """Called when someone changes the incident's severity (inside the update, after the
+        targets were recomputed): react here, e.g. ``esc.escalate_now("raised to SEV1")``
+        to page the next tier at once. Keep it quick: it cannot wait. Default: nothing."""
+
     def matches(self, incident: Incident) -> bool:
         """Whether the registry may choose this runbook for the incident unasked: it
         auto-matches and both its service and severity rules accept the incident."""

@@ -31,6 +31,7 @@ from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 if TYPE_CHECKING:
     from workflows.escalation import Escalation
+    from workflows.models import Severity
     from workflows.runbook import Registry, Runbook
 
 SHIPPED = "runbooks"
@@ -102,6 +103,15 @@ class _Scenario:
             raise _refusal(err).with_traceback(self._author_frames(err.__traceback__)) from None
         except Exception as err:
             raise err.with_traceback(self._author_frames(err.__traceback__)) from err.__cause__
+
+    def severity_changed(self, esc: Escalation, before: Severity, after: Severity) -> BaseException | None:
+        """The runbook's ``on_severity_change``; the mistake it made, if any (not raised:
+        the severity change stands and the paging goes on)."""
+        try:
+            self.runbook.on_severity_change(esc, before, after)
+        except Exception as err:
+            return err.with_traceback(self._author_frames(err.__traceback__))
+        return None
 
     def _author_frames(self, tb: TracebackType | None) -> TracebackType | None:
         """The traceback down to the deepest frame in the runbook's own folder.
