@@ -105,6 +105,8 @@ class Pausing:
         """Add ``pause`` (replacing one with its key); its start goes on the timeline at once
         when it is in force now, else at its time."""
         pauses = [p for p in self._record.pauses if p.key != pause.key]
+        if len(pauses) < len(self._record.pauses):  # told again (the same window): said once
+            pause.begun = any(p.begun for p in self._record.pauses if p.key == pause.key)
         self._record.pauses = [*pauses, pause]
         self._settle()
         self._watch()
