@@ -4,12 +4,13 @@ with a stack trace."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from workflows.errors import (
     ActionRejected,
@@ -73,6 +74,27 @@ STATUS: list[tuple[type[DomainError], int]] = [
 
 def status_of(err: DomainError) -> int:
     return next((code for cls, code in STATUS if isinstance(err, cls)), status.HTTP_400_BAD_REQUEST)
+
+
+def form_status(err: Exception) -> int:
+    """A web form's status for ``err``: 422 for a bad value, the domain error's own 4xx.
+    A DomainError of 5xx is raised again: the error page, not the form, answers it."""
+    if isinstance(err, DomainError) and status_of(err) >= 500:
+        raise err
+    return status_of(err) if isinstance(err, DomainError) else status.HTTP_422_UNPROCESSABLE_CONTENT
+
+
+def form_problem(err: Exception, fields: Mapping[str, str]) -> tuple[int, str]:
+    """A web form's refusal of ``err``: its status (422 for a bad value) and one sentence,
+    naming the field by its label in ``fields`` (``form_status`` raises a 5xx again)."""
+    code = form_status(err)
+    if isinstance(err, ValidationError):
+        first = err.errors()[0]
+        where = fields.get(str(first["loc"][0]), "") if first["loc"] else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        return code, f"{where}: {message}." if where else message[:1].upper() + message[1:] + "."
+    text = str(err)
+    return code, text if text.endswith(".") else text[:1].upper() + text[1:] + "."
 
 
 def install(app: FastAPI) -> None:

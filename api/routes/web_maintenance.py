@@ -11,11 +11,11 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.errors import status_of
+from api.errors import form_problem
 from api.pages import render
 from api.routes.maintenance import maintenance_of
 from api.web_session import SessionDep, WebSession, forbidden, nav, not_found, redirect
@@ -142,10 +142,8 @@ async def add_window(
         )
         await maintenance_of(request).create(spec, by=session.key_name or "web")
     except (ValueError, ValidationError, DomainError) as err:
-        if isinstance(err, DomainError) and status_of(err) >= 500:
-            raise
-        code = status_of(err) if isinstance(err, DomainError) else status.HTTP_422_UNPROCESSABLE_CONTENT
-        return await _page(request, session, code, [_reason(err)], values)
+        code, reason = form_problem(err, FIELDS)
+        return await _page(request, session, code, [reason], values)
     return redirect("/maintenance?done=added")
 
 
@@ -159,13 +157,3 @@ async def end_window(request: Request, window_id: str, session: SessionDep, csrf
     except NotFound:
         return not_found(request, session, "maintenance window")
     return redirect("/maintenance?done=ended")
-
-
-def _reason(err: Exception) -> str:
-    if isinstance(err, ValidationError):
-        first = err.errors()[0]
-        where = FIELDS.get(str(first["loc"][0]), "") if first["loc"] else ""
-        message = str(first["msg"]).removeprefix("Value error, ")
-        return f"{where}: {message}." if where else message[:1].upper() + message[1:] + "."
-    text = str(err)
-    return text if text.endswith(".") else text[:1].upper() + text[1:] + "."

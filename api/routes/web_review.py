@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.errors import status_of
+from api.errors import form_status, status_of
 from api.pages import render
 from api.routes.reviews import markdown
 from api.web_session import SessionDep, WebSession, forbidden, nav, not_found, redirect
@@ -130,10 +130,8 @@ async def save_review(
     except (ValueError, ValidationError, DomainError) as err:
         if isinstance(err, NotFound):
             return not_found(request, session, "incident")
-        if isinstance(err, DomainError) and status_of(err) >= 500:
-            raise
+        code = form_status(err)
         review = await service.get(incident_id)
-        code = status_of(err) if isinstance(err, DomainError) else status.HTTP_422_UNPROCESSABLE_CONTENT
         reason = _reason(err)
         values = {**written, "action_items": action_items}
         return _page(request, session, review, code, errors=[reason], values=values)

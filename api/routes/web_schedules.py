@@ -13,18 +13,18 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from api.errors import status_of
+from api.errors import form_problem
 from api.pages import render
 from api.routes.schedules import schedules_of
 from api.timeline import colour, timeline
 from api.web_session import SessionDep, WebSession, forbidden, nav, not_found, redirect
 from schedules.models import OverrideSpec
 from services.calendars import CalendarLinks
-from services.schedules import InvalidSchedule, period
+from services.schedules import period
 from workflows.errors import DomainError, NotFound
 
 router = APIRouter(include_in_schema=False)
@@ -129,10 +129,8 @@ async def add_override(
     except NotFound:
         return not_found(request, session, "schedule")
     except (ValueError, ValidationError, DomainError) as err:
-        if isinstance(err, DomainError) and status_of(err) >= 500:
-            raise
-        code = status_of(err) if isinstance(err, DomainError) else status.HTTP_422_UNPROCESSABLE_CONTENT
-        return await _page(request, session, schedule_id, code, [_reason(err)], values)
+        code, reason = form_problem(err, FIELDS)
+        return await _page(request, session, schedule_id, code, [reason], values)
     return redirect(f"/schedules/{schedule_id}?done=added")
 
 
@@ -148,14 +146,3 @@ async def remove_override(
     except NotFound:
         return not_found(request, session, "override")
     return redirect(f"/schedules/{schedule_id}?done=removed")
-
-
-def _reason(err: Exception) -> str:
-    if isinstance(err, ValidationError):
-        first = err.errors()[0]
-        where = FIELDS.get(str(first["loc"][0]), "") if first["loc"] else ""
-        message = str(first["msg"]).removeprefix("Value error, ")
-        return f"{where}: {message}." if where else message[:1].upper() + message[1:] + "."
-    if isinstance(err, InvalidSchedule | DomainError):
-        return str(err)[:1].upper() + str(err)[1:] + "."
-    return str(err)
