@@ -18,22 +18,10 @@ from store.maintenance import covering
 from workflows.errors import DomainError
 from workflows.maintenance import MaintenanceWindow
 from workflows.models import Incident
-from workflows.pauses import MaintenanceNotice, Pause, PauseKind
+from workflows.pauses import MaintenanceNotice, Pause
 
 log = logging.getLogger("escalate.maintenance")
 WAIT = 2.0  # seconds the database may take before an incident is opened unpaused
-
-
-def pause_for(window: MaintenanceWindow) -> Pause:
-    """The pause a window puts on an incident it covers."""
-    return Pause(
-        key=notice_of(window).key,
-        kind=PauseKind.MAINTENANCE,
-        reason=_why(window),
-        by="maintenance",
-        since=window.start,
-        until=window.until,
-    )
 
 
 def notice_of(window: MaintenanceWindow, lifted: bool = False) -> MaintenanceNotice:
@@ -63,6 +51,6 @@ def maintenance_hold(database: Database) -> Hold:
         except (TimeoutError, DomainError) as err:
             log.warning("incident %s opened without checking maintenance windows: %s", incident.id, err)
             return []
-        return [pause_for(window) for window in windows]
+        return [notice_of(window).pause() for window in windows]
 
     return hold

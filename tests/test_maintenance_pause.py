@@ -7,20 +7,18 @@ the SLA deadline by the paused time."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, timedelta
 
-import ack_runbooks
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
+from test_snooze import opened, pages  # noqa: F401 - the fixture
 
 from conftest import update
-from services.opening import prepare, start
-from worker import build_worker
 from workflows import contract
 from workflows.incident import IncidentWorkflow
-from workflows.models import ClockPause, IncidentRequest, IncidentView, ResponderAction
+from workflows.models import ClockPause, IncidentView, ResponderAction
 from workflows.pauses import MaintenanceNotice, Pause, PauseKind
-from workflows.scenario_registry import registry_on
 from workflows.targets import SlaPolicy, Target
 from workflows.vocabulary import Goal, Severity
 
@@ -33,29 +31,9 @@ POLICY = SlaPolicy(
 
 
 @pytest.fixture
-async def opened(env, settings, directory):
-    handles = []
-
-    async def open_incident(service: str = "storage", pauses: list[Pause] | None = None):
-        request = IncidentRequest(title="Disk full", severity="SEV2", service=service, runbook="plain")
-        data = prepare(request, ack_runbooks.REGISTRY, directory, policies={"default": POLICY})
-        handle = await start(
-            env.client, data.model_copy(update={"pauses": pauses or []}), settings.task_queue
-        )
-        handles.append(handle)
-        return handle
-
-    with registry_on(settings.task_queue, ack_runbooks.MODULE):
-        async with build_worker(env.client, settings):
-            yield open_incident
-            for handle in handles:
-                if (await handle.describe()).status.name == "RUNNING":
-                    await handle.terminate("test finished")
-
-
-def pages(view: IncidentView) -> list[tuple[str, timedelta]]:
-    start = view.timeline[0].at
-    return [(p.person, p.at - start) for p in view.paged]
+def plain(opened):  # noqa: F811 - the fixture imported above
+    """The snooze tests' ``opened``, for the plain runbook held to ``POLICY``."""
+    return functools.partial(opened, "plain", policies={"default": POLICY})
 
 
 async def window(env, handle, lasting: timedelta, service: str = "storage", lifted: bool = False) -> None:
@@ -71,8 +49,8 @@ async def view_after(env, handle, wait: timedelta) -> IncidentView:
     return await handle.query(IncidentWorkflow.incident)
 
 
-async def test_a_window_started_mid_tier_pages_nobody_then_the_tier_again_with_a_fresh_timer(env, opened):
-    handle = await opened()
+async def test_a_window_started_mid_tier_pages_nobody_then_the_tier_again_with_a_fresh_timer(env, plain):
+    handle = await plain()
     await env.sleep(timedelta(minutes=4))
     await window(env, handle, timedelta(hours=1))  # from +4 min to +64 min
     view = await view_after(env, handle, timedelta(minutes=59))  # +63 min
@@ -87,8 +65,8 @@ async def test_a_window_started_mid_tier_pages_nobody_then_the_tier_again_with_a
     assert who == "bob" and timedelta(minutes=74) <= at < timedelta(minutes=74, seconds=2)
 
 
-async def test_a_resolve_during_a_window_closes_the_incident(env, opened):
-    handle = await opened()
+async def test_a_resolve_during_a_window_closes_the_incident(env, plain):
+    handle = await plain()
     await env.sleep(timedelta(minutes=1))
     await window(env, handle, timedelta(hours=2))
     await env.sleep(timedelta(minutes=30))
@@ -100,8 +78,8 @@ async def test_a_resolve_during_a_window_closes_the_incident(env, opened):
     assert [who for who, _ in pages(await handle.result())] == ["alice"]
 
 
-async def test_a_window_ended_early_pages_the_tier_at_once(env, opened):
-    handle = await opened()
+async def test_a_window_ended_early_pages_the_tier_at_once(env, plain):
+    handle = await plain()
     await env.sleep(timedelta(minutes=5))
     await window(env, handle, timedelta(hours=6))
     await env.sleep(timedelta(minutes=20))  # +25 min
@@ -112,15 +90,15 @@ async def test_a_window_ended_early_pages_the_tier_at_once(env, opened):
     assert "ended early" in [e for e in view.timeline if e.kind == "unpaused"][0].detail
 
 
-async def test_a_window_of_another_service_changes_nothing(env, opened):
-    handle = await opened()
+async def test_a_window_of_another_service_changes_nothing(env, plain):
+    handle = await plain()
     await env.sleep(timedelta(minutes=4))
     await window(env, handle, timedelta(hours=1), service="payments")
     view = await view_after(env, handle, timedelta(minutes=7))
     assert [who for who, _ in pages(view)] == ["alice", "bob"] and not view.pauses
 
 
-async def test_an_incident_opened_in_a_window_pages_nobody_until_it_ends(env, opened):
+async def test_an_incident_opened_in_a_window_pages_nobody_until_it_ends(env, plain):
     now = (await env.get_current_time()).astimezone(UTC)
     pause = Pause(
         key="maintenance:mw-2",
@@ -129,15 +107,15 @@ async def test_an_incident_opened_in_a_window_pages_nobody_until_it_ends(env, op
         since=now,
         until=now + timedelta(hours=1),
     )
-    handle = await opened(pauses=[pause])
+    handle = await plain(pauses=[pause])
     view = await view_after(env, handle, timedelta(minutes=59))
     assert view.paged == [] and view.timeline[1].kind == "paused"
     view = await view_after(env, handle, timedelta(minutes=2))
     assert [who for who, _ in pages(view)] == ["alice"]
 
 
-async def test_waiting_on_a_vendor_moves_the_deadline_by_the_paused_time(env, opened):
-    handle = await opened()
+async def test_waiting_on_a_vendor_moves_the_deadline_by_the_paused_time(env, plain):
+    handle = await plain()
     await env.sleep(timedelta(minutes=10))
     due = (await handle.query(IncidentWorkflow.incident)).sla.targets[0].due
     paused = await update(

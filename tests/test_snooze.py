@@ -24,11 +24,11 @@ from workflows.scenario_registry import registry_on
 async def opened(env, settings, directory):
     handles = []
 
-    async def open_incident(runbook: str):
-        request = IncidentRequest(title="Disk full", severity="SEV2", service="storage", runbook=runbook)
-        handle = await start(
-            env.client, prepare(request, ack_runbooks.REGISTRY, directory), settings.task_queue
-        )
+    async def open_incident(runbook: str, service: str = "storage", policies=None, **update):
+        """An incident of ``runbook`` (held to ``policies``), ``update`` set on its input."""
+        request = IncidentRequest(title="Disk full", severity="SEV2", service=service, runbook=runbook)
+        data = prepare(request, ack_runbooks.REGISTRY, directory, policies=policies)
+        handle = await start(env.client, data.model_copy(update=update), settings.task_queue)
         handles.append(handle)
         return handle
 

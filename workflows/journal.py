@@ -115,18 +115,16 @@ class Journal:
         scope = self._scope()
         return scope is not None and scope.calls < len(self._done.get(scope.path, []))
 
-    def park(self) -> str | None:
+    def park(self) -> Step | None:
         """The current task waits before its next step (say, for a maintenance window to
         end): the run may continue as new meanwhile, and the next run resumes at that
-        step. Returns what ``unblock_path`` takes (None outside the scenario)."""
+        step. Returns that step, for ``unblock`` (None outside the scenario)."""
         scope = self._scope()
         if scope is None:
             return None
-        self._blocked[scope.path] = PendingWait(seq=scope.calls, deadline=None)
-        return scope.path
-
-    def unblock_path(self, path: str) -> None:
-        self._blocked.pop(path, None)
+        step = Step(scope.path, scope.calls)
+        self.block(step, None)
+        return step
 
     def parked(self) -> bool:
         """Every live scenario task waits in a journaled step (or on its own tasks)."""

@@ -69,12 +69,12 @@ class Paging(Continuity):
         journal = self._journal if self.in_journal() else None
         if not self.pausing.paging_paused or (journal is not None and journal.replaying()):
             return False
-        path = journal.park() if journal is not None else None
+        step = journal.park() if journal is not None else None
         try:
             await workflow.wait_condition(lambda: not self.pausing.paging_paused or self.resolved)
         finally:
-            if journal is not None and path is not None:
-                journal.unblock_path(path)
+            if journal is not None and step is not None:
+                journal.unblock(step)
         return self.resolved
 
     async def after_pause(self, tier: Tier | None, pages: list[Page]) -> bool:

@@ -54,6 +54,17 @@ class MaintenanceNotice(Model):
     def key(self) -> str:
         return f"maintenance:{self.window}"
 
+    def pause(self) -> Pause:
+        """The pause this window puts on an incident it covers."""
+        return Pause(
+            key=self.key,
+            kind=PauseKind.MAINTENANCE,
+            reason=self.reason,
+            by="maintenance",
+            since=self.start,
+            until=self.until,
+        )
+
 
 def in_force(pause: Pause, now: datetime) -> bool:
     return pause.since <= now and (pause.until is None or now < pause.until)

@@ -59,15 +59,7 @@ class Pausing:
         covered = scope_covers(notice.services, notice.labels, incident.service, incident.labels)
         if notice.until <= workflow.now() or not covered:
             return
-        pause = Pause(
-            key=notice.key,
-            kind=PauseKind.MAINTENANCE,
-            reason=notice.reason,
-            by="maintenance",
-            since=notice.start,
-            until=notice.until,
-        )
-        self.add(pause)
+        self.add(notice.pause())
 
     # -- waiting on someone (an update from a responder) -----------------------------
 
