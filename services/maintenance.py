@@ -102,12 +102,3 @@ class MaintenanceService:
     async def _again(self, notice: MaintenanceNotice) -> None:
         await asyncio.sleep(AGAIN_AFTER)
         await self._tell_incidents(notice, again=False)
-
-    async def in_force(
-        self, service: str, labels: dict[str, str], at: datetime | None = None
-    ) -> list[MaintenanceWindow]:
-        """The windows in force at ``at`` (default now) for an incident of ``service`` with
-        ``labels``, the one that ends last first."""
-        if not self._database.present():
-            return []
-        return await self._database.run(rows.in_force, service, labels, at or datetime.now(UTC))

@@ -119,15 +119,6 @@ def delete(bind: Bind, window_id: str) -> bool:
     return done.rowcount == 1
 
 
-def in_force(bind: Bind, service: str, labels: dict[str, str], at: datetime) -> list[MaintenanceWindow]:
-    """The windows in force at ``at`` for an incident of ``service`` with ``labels`` (as
-    they stood then: one ended later still counts), the one that ends last first."""
-    table = maintenance_windows
-    with transaction(bind) as conn:
-        rows = conn.execute(sa.select(table).where(*_in_force_at(at))).all()
-    return rules.in_force([_window(row) for row in rows], service, labels, at)
-
-
 def covering(bind: Bind, service: str, labels: dict[str, str], at: datetime) -> list[MaintenanceWindow]:
     """The windows that pause an incident of ``service`` with ``labels`` opened at ``at``:
     those in force then, and the ``suppress_all`` ones to come (they pause it at their start)."""

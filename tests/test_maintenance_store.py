@@ -126,24 +126,38 @@ def test_a_start_in_the_past_becomes_now_and_an_end_in_the_past_is_refused(engin
     assert [w.id for w in maintenance.list_windows(engine, include_ended=True)] == [created.id]
 
 
-def test_in_force_filters_by_time_in_sql_and_by_scope_in_python(engine: Engine) -> None:
+def test_covering_filters_by_time_in_sql_and_by_scope_in_python(engine: Engine) -> None:
     now = datetime.now(UTC)
     checkout = maintenance.create(engine, spec(hours=2), "ops")
     staging = maintenance.create(engine, spec(hours=4, services=[], labels={"env": "staging"}), "ops")
     coming = maintenance.create(engine, spec(hours=2, offset=5), "ops")
     at = now + timedelta(minutes=30)
-    assert [w.id for w in maintenance.in_force(engine, "checkout", {}, at)] == [checkout.id]
-    found = maintenance.in_force(engine, "checkout", {"env": "staging"}, at)
+    assert [w.id for w in maintenance.covering(engine, "checkout", {}, at)] == [checkout.id]
+    found = maintenance.covering(engine, "checkout", {"env": "staging"}, at)
     assert [w.id for w in found] == [staging.id, checkout.id]  # the one that ends last first
-    assert [w.id for w in maintenance.in_force(engine, "payments", {"env": "staging"}, at)] == [staging.id]
-    assert maintenance.in_force(engine, "payments", {"env": "prod"}, at) == []
-    assert [w.id for w in maintenance.in_force(engine, "checkout", {}, now + timedelta(hours=6))] == [
+    assert [w.id for w in maintenance.covering(engine, "payments", {"env": "staging"}, at)] == [staging.id]
+    assert maintenance.covering(engine, "payments", {"env": "prod"}, at) == []
+    assert [w.id for w in maintenance.covering(engine, "checkout", {}, now + timedelta(hours=6))] == [
         coming.id
     ]
 
     assert maintenance.delete(engine, coming.id)  # cancelled before it started: never in force
-    assert maintenance.in_force(engine, "checkout", {}, now + timedelta(hours=6)) == []
+    assert maintenance.covering(engine, "checkout", {}, now + timedelta(hours=6)) == []
     assert maintenance.delete(engine, checkout.id)
-    assert maintenance.in_force(engine, "checkout", {}, datetime.now(UTC) + timedelta(seconds=1)) == []
+    assert maintenance.covering(engine, "checkout", {}, datetime.now(UTC) + timedelta(seconds=1)) == []
     # Asked about an instant before it was ended, it was in force.
-    assert [w.id for w in maintenance.in_force(engine, "checkout", {}, checkout.start)] == [checkout.id]
+    assert [w.id for w in maintenance.covering(engine, "checkout", {}, checkout.start)] == [checkout.id]
+
+
+def test_covering_adds_the_suppress_all_windows_to_come_in_scope(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    held = maintenance.create(engine, spec(hours=2), "ops")
+    later = maintenance.create(engine, spec(hours=1, offset=5, suppress_all=True), "ops")
+    sooner = maintenance.create(engine, spec(hours=1, offset=3, suppress_all=True), "ops")
+    maintenance.create(engine, spec(hours=1, offset=4), "ops")  # to come, not suppress_all: opens unheld
+    maintenance.create(engine, spec(hours=1, offset=3, services=["payments"], suppress_all=True), "ops")
+    at = now + timedelta(minutes=30)
+    found = maintenance.covering(engine, "checkout", {}, at)
+    assert [w.id for w in found] == [held.id, sooner.id, later.id]  # in force, then by start
+    assert maintenance.delete(engine, later.id)  # cancelled: it will pause nothing
+    assert [w.id for w in maintenance.covering(engine, "checkout", {}, at)] == [held.id, sooner.id]
