@@ -84,6 +84,7 @@ class SlaPolicyService:
         return self._cache.load()
 
     def _stored(self) -> Policies | None:
+        """The database's policies; None while it holds none (or was never written)."""
         if not self._database.present():  # nothing written yet: do not create the database
             return None
         return _by_name(rows.list_policies(self._database.engine())) or None
@@ -91,9 +92,10 @@ class SlaPolicyService:
     # -- reading: the database once it holds a policy, the seed file until then -----
 
     async def _read(self) -> Policies:
-        if not self._database.present():
+        """As ``current``, read now: a database that cannot answer is a 503, not a stale copy."""
+        if not self._database.present():  # run() would create it
             return dict(self._seed)
-        stored = await self._database.run(lambda engine: _by_name(rows.list_policies(engine)))
+        stored = await self._database.run(lambda _engine: self._stored())
         return stored or dict(self._seed)
 
     async def get(self, name: str) -> SlaPolicy:
