@@ -72,6 +72,8 @@ class Mailer:
         # The email needs the hand-off (notes), not the whole timeline: keep the
         # activity input, and so the history, small however long the incident runs.
         notes = [e for e in view.timeline if e.kind == "note"][-MAX_NOTES_IN_EMAIL:]
+        if view.drill:  # a drill's report (workflows/drills.py) reads every acknowledgement
+            notes = [e for e in view.timeline if e.kind == "acknowledged"][-MAX_NOTES_IN_EMAIL:] + notes
         note = Notification(
             id=f"{self._record.incident.id}-{self.sent:04d}-{person.id}",
             kind=kind,

@@ -39,6 +39,12 @@ class UnknownIncident(NotFound):
     code = "unknown-incident"
 
 
+class NotADrill(NotFound):
+    """A drill's report was asked of an incident that is not a drill (404)."""
+
+    code = "not-a-drill"
+
+
 class UnknownResponder(DomainError):
     """A person who is not in the directory."""
 
@@ -112,6 +118,7 @@ _BY_CODE: dict[str, type[DomainError]] = {
     for cls in (
         NotFound,
         UnknownIncident,
+        NotADrill,
         UnknownResponder,
         UnknownRunbook,
         UnknownTarget,

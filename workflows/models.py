@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from workflows.pauses import Pause
 from workflows.targets import SlaState
@@ -58,6 +58,10 @@ class IncidentRequest(Model):
     dedup_key: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
     runbook: Slug | None = None
     labels: dict[str, str] = Field(default_factory=dict)
+    drill: StrictBool = Field(
+        default=False,
+        description="A drill: real pages marked DRILL, left out of every metric, with a per-tier report",
+    )
 
     _labels = field_validator("labels")(_check_labels)
 
@@ -73,6 +77,7 @@ class Incident(Model):
     dedup_key: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     created_at: datetime
+    drill: bool = False  # a training run: pages say DRILL, metrics leave it out
 
     _labels = field_validator("labels")(_check_labels)
 
@@ -215,6 +220,7 @@ class IncidentView(Model):
     snoozed_until: datetime | None = None
     # Maintenance windows and waits (on a vendor) that pause it (workflows/pauses.py).
     pauses: list[Pause] = Field(default_factory=list)
+    drill: bool = False  # a training run (``IncidentRequest.drill``)
 
 
 class Trigger(Model):

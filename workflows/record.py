@@ -89,6 +89,7 @@ class IncidentRecord:
             runbook=plan.runbook,
             state=State.TRIGGERED,
             created_at=incident.created_at,
+            drill=incident.drill,
         )
         self.triggers = 0
         self.trigger_keys: list[str] = []  # the latest alert keys seen, each counted once
