@@ -48,6 +48,7 @@ def summary_of(view: IncidentView) -> IncidentSummary:
         pages_sent=len(view.paged),
         auto_resolved=(view.resolved_by in SYSTEM_ACTORS) if view.resolved_by else None,
         sla_breached=view.sla.breached if view.sla is not None else None,
+        drill=view.drill,
     )
 
 

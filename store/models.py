@@ -64,6 +64,7 @@ class IncidentSummary(Record):
     auto_resolved: bool | None = None
     sla_breached: bool | None = None  # None: held to no SLA policy
     updated_at: AwareDatetime | None = None  # set by the store when left out
+    drill: bool = False  # a training run: left out of every metric
 
 
 class IncidentEvent(Record):

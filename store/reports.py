@@ -4,6 +4,9 @@ Counts, rates and histograms are SQL aggregates over ``incidents`` and the ``pag
 events; percentiles are taken in Python from the durations the SQL selects (SQLite has
 no percentile function), by linear interpolation between the closest ranks.
 
+Drills (``incidents.drill``) are left out of every figure: they page real people, but
+they are training, not outages.
+
 Hour types are read in each paged person's own time zone: **business** hours are Monday
 to Friday 09:00–17:59, **sleep** hours 22:00–06:59 on any day, **off** hours the rest.
 """
@@ -88,11 +91,17 @@ def hour_type(at: datetime, timezone: str) -> str:
     return "off"
 
 
+def real() -> sa.ColumnElement[bool]:
+    """The incidents that count: every one but drills."""
+    return incidents.c.drill == sa.false()
+
+
 def chosen(
     since: datetime, until: datetime, service: str | None, severity: str | None
 ) -> sa.ColumnElement[bool]:
-    """The incidents triggered in ``[since, until)``, of one service and severity if given."""
-    where = [incidents.c.triggered_at >= since, incidents.c.triggered_at < until]
+    """The real incidents (no drill) triggered in ``[since, until)``, of one service and
+    severity if given."""
+    where = [real(), incidents.c.triggered_at >= since, incidents.c.triggered_at < until]
     if service is not None:
         where.append(incidents.c.service == service)
     if severity is not None:
@@ -219,29 +228,29 @@ class Totals(BaseModel):
 
 
 def totals(bind: Engine | Connection) -> Totals:
-    """Everything the record holds, by severity (never by person)."""
+    """Everything the record holds but drills, by severity (never by person)."""
     severity = incidents.c.severity
 
     def by_severity(conn: Connection, *where: sa.ColumnElement[bool]) -> dict[str, int]:
-        query = sa.select(severity, sa.func.count()).where(*where).group_by(severity)
+        query = sa.select(severity, sa.func.count()).where(real(), *where).group_by(severity)
         return _counts(conn.execute(query).all())
 
     with transaction(bind) as conn:
         pages = conn.execute(
             sa.select(severity, sa.func.count())
             .select_from(incident_events.join(incidents, incidents.c.id == incident_events.c.incident_id))
-            .where(incident_events.c.kind == PAGE_EVENT)
+            .where(incident_events.c.kind == PAGE_EVENT, real())
             .group_by(severity)
         ).all()
         open_states = conn.execute(
             sa.select(incidents.c.state, sa.func.count())
-            .where(incidents.c.resolved_at.is_(None))
+            .where(incidents.c.resolved_at.is_(None), real())
             .group_by(incidents.c.state)
         ).all()
         times = conn.execute(
             sa.select(
                 severity, incidents.c.triggered_at, incidents.c.acknowledged_at, incidents.c.resolved_at
-            )
+            ).where(real())
         ).all()
         result = Totals(
             incidents=by_severity(conn),

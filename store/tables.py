@@ -1,5 +1,5 @@
 """The schema as SQLAlchemy Core tables, mirrored by the migrations (``0001_initial``,
-``0002_schedules``, ``0003_sla``, ``0004_maintenance``, ``0005_sla_policies``).
+``0002_schedules``, ``0003_sla``, ``0004_maintenance``, ``0005_sla_policies``, ``0006_drills``).
 
 Every timestamp is a :class:`UTCDateTime`: it refuses naive datetimes on the way in and
 always gives back an aware UTC datetime, on PostgreSQL (``timestamptz``) and on SQLite
@@ -91,6 +91,8 @@ incidents = sa.Table(
     sa.Column("auto_resolved", sa.Boolean, nullable=True),
     sa.Column("sla_breached", sa.Boolean, nullable=True),  # None: held to no SLA policy
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # A training run: listed and recorded like any incident, left out of every metric.
+    sa.Column("drill", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_incidents_state", "state"),
     sa.Index("ix_incidents_triggered_at", "triggered_at"),
 )

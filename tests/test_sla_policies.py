@@ -80,7 +80,7 @@ def test_the_migration_adds_the_table_and_removes_it(empty_database_url: str, tm
     try:
         migrate(engine, "0004")
         assert "sla_policies" not in sa.inspect(engine).get_table_names()
-        migrate(engine)
+        migrate(engine, "0005")
         assert current_revision(engine) == "0005" and "sla_policies" in sa.inspect(engine).get_table_names()
         sla_policies.put(engine, policy(), "ops")
         downgrade(engine, "0004")
