@@ -22,6 +22,7 @@ from activities.record import IncidentRecorder
 from activities.rendering import TEMPLATES
 from workflows import contract
 from workflows.activity_models import DocumentRequest, DocumentResult
+from workflows.drills import drill_report
 from workflows.models import IncidentView, TimelineEntry
 
 
@@ -95,6 +96,7 @@ def render_report(incident: IncidentView) -> str:
         time_to_resolve=(incident.resolved_at - incident.created_at) if incident.resolved_at else None,
         tiers_reached=sorted({p.tier for p in incident.paged}),
         involved=involved,
+        drill=drill_report(incident) if incident.drill else None,
     )
 
 

@@ -56,6 +56,7 @@ from activities.rendering import TEMPLATES
 from security.links import LinkSigner
 from workflows import contract
 from workflows.activity_models import Notification, NotificationResult
+from workflows.drills import drill_report
 from workflows.vocabulary import LINK_ACTIONS, EventKind
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ class Notifier:
             "incident": incident,
             "links": links,
             "notes": [e for e in incident.timeline if e.kind == EventKind.NOTE],
+            "drill": drill_report(incident) if incident.drill else None,
         }
 
     def _to_outbox(self, note: Notification, payload: dict) -> str:
