@@ -23,6 +23,7 @@ class IncidentSummary(BaseModel):
     runbook: str
     opened_at: datetime
     flags: list[IncidentFlag] = []
+    drill: bool = False  # a training run (left out of the metrics)
 
 
 def visibility_query(
@@ -60,4 +61,5 @@ async def summary(execution: WorkflowExecution) -> IncidentSummary:
         runbook=attributes.get(contract.RUNBOOK) or "",
         opened_at=execution.start_time,
         flags=[IncidentFlag(f) for f in attributes.get(contract.FLAGS) or []],
+        drill=memo.get("drill") is True,
     )

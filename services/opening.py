@@ -71,8 +71,8 @@ def prepare(
         UnknownRunbook: the request names a runbook that does not exist.
         UnknownTarget: the runbook's plan names someone not in the directory.
     """
-    if incident_id is None and request.dedup_key:
-        incident_id = dedup_id(request.dedup_key)
+    if incident_id is None and request.dedup_key:  # a drill never counts on a real incident
+        incident_id = dedup_id(("drill:" if request.drill else "") + request.dedup_key)
     elif incident_id is None and idempotency_key:
         incident_id = idempotency_id(idempotency_key)
     incident = Incident(
@@ -139,8 +139,11 @@ def start_options(data: IncidentInput, task_queue: str) -> dict[str, Any]:
                 SearchAttributePair(contract.RUNBOOK, plan.runbook),
             ]
         ),
-        "memo": {"title": incident.title, "created_at": incident.created_at.isoformat()},
-        "static_summary": f"{incident.severity} {incident.service}: {incident.title}"[:200],
+        "memo": {"title": incident.title, "created_at": incident.created_at.isoformat()}
+        | ({"drill": True} if incident.drill else {}),
+        "static_summary": (
+            ("DRILL " if incident.drill else "") + f"{incident.severity} {incident.service}: {incident.title}"
+        )[:200],
         "static_details": f"Runbook **{plan.runbook}**, repeat {plan.repeat}\n\n{ladder}",
     }
 

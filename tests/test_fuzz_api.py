@@ -72,6 +72,7 @@ OPERATIONS = [
     ("PUT", "/api/incidents/{incident_id}/review", 30),
     ("GET", "/api/incidents/{incident_id}/review.md", 10),
     ("GET", "/api/incidents/{incident_id}/feedback", 30),
+    ("GET", "/api/incidents/{incident_id}/drill-report", 20),
     *[(method, "/api/schedules", 30) for method in ("GET", "POST")],
     ("POST", "/api/schedules/preview", 40),
     *[(method, "/api/schedules/{schedule_id}", 30) for method in ("GET", "PATCH", "DELETE")],

@@ -9,8 +9,10 @@ from pydantic import BaseModel
 
 from api.deps import ApiKey, IncidentsDep
 from api.errors import ACTION_ERRORS, INCIDENT_ERRORS
+from services import drills
 from services.incidents import IncidentSummary
 from workflows import contract
+from workflows.drills import DrillReport
 from workflows.models import (
     SERVICE_PATTERN,
     ClockPause,
@@ -99,6 +101,14 @@ async def list_incidents(
 async def read_incident(incident_id: str, incidents: IncidentsDep, _: ApiKey) -> IncidentView:
     """The incident as its workflow sees it now, with its whole timeline."""
     return await incidents.read(incident_id)
+
+
+@router.get("/{incident_id}/drill-report", response_model=DrillReport, responses=INCIDENT_ERRORS)
+async def drill_report(incident_id: str, incidents: IncidentsDep, _: ApiKey) -> DrillReport:
+    """How the team did in a drill: each tier paged, when (from the drill's start), and who
+    acknowledged it how long after their page, or how long it went unanswered. 404 for an
+    incident that is not a drill."""
+    return await drills.report(incidents, incident_id)
 
 
 def _action_route(action: Action, summary: str) -> None:
