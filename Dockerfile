@@ -9,6 +9,7 @@ COPY runbooks runbooks
 COPY store store
 COPY activities activities
 COPY services services
+COPY simulation simulation
 COPY api api
 COPY cli cli
 RUN pip install --no-cache-dir . && useradd --system escalate

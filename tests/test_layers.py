@@ -5,8 +5,8 @@ Bottom to top: ``schedules`` (on-call and business-hours arithmetic, pure); ``wo
 (the vocabulary, models, domain errors, lifecycle rules, the runbook kit and the workflows:
 no I/O); ``security`` (signed links) and ``runbooks`` (authors' code, on the kit);
 ``store`` (the database); ``activities`` (side effects); ``services`` (settings, the
-incident service, validation); ``worker`` and ``api``; ``cli`` (the ``escalate``
-command). The test and benchmark harness (``harness``, ``bench``, ``tests``) sits outside
+incident service, validation); ``simulation`` (runbooks run in simulated time);
+``worker`` and ``api``; ``cli`` (the ``escalate`` command). The test and benchmark harness (``harness``, ``bench``, ``tests``) sits outside
 the product.
 """
 
@@ -27,7 +27,17 @@ ALLOWED: dict[str, set[str]] = {
     "activities": {"workflows", "schedules", "security", "store"},
     "services": {"workflows", "schedules", "runbooks", "security", "store", "activities"},
     "worker": {"workflows", "schedules", "runbooks", "security", "store", "activities", "services"},
-    "api": {"workflows", "schedules", "runbooks", "security", "store", "activities", "services"},
+    "simulation": {"workflows", "schedules", "runbooks", "security", "store", "activities", "services"},
+    "api": {
+        "workflows",
+        "schedules",
+        "runbooks",
+        "security",
+        "store",
+        "activities",
+        "services",
+        "simulation",
+    },
     "cli": {
         "workflows",
         "schedules",
@@ -38,6 +48,7 @@ ALLOWED: dict[str, set[str]] = {
         "services",
         "worker",
         "api",
+        "simulation",
     },
 }
 OUTSIDE = {"harness", "bench", "tests", "conftest"}

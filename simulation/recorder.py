@@ -1,0 +1,41 @@
+"""The activities of a simulation, under their real names: they record and send or write nothing."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from workflows import contract
+from workflows.activity_models import DocumentRequest, DocumentResult, Notification, NotificationResult
+from workflows.models import IncidentView, TimelineEntry
+
+
+class Recorder:
+    """Every email the workflow asks for, and every record it writes, kept in memory."""
+
+    def __init__(self) -> None:
+        self.emails: list[Notification] = []
+        self._archives: dict[str, dict[int, TimelineEntry]] = {}
+        self._final: dict[str, IncidentView] = {}
+
+    @activity.defn(name=contract.SEND_EMAIL)
+    async def send_email(self, note: Notification) -> NotificationResult:
+        self.emails.append(note)
+        return NotificationResult(id=note.id, delivered=True, where="simulation (not sent)")
+
+    @activity.defn(name=contract.DOCUMENT_INCIDENT)
+    async def document_incident(self, request: DocumentRequest) -> DocumentResult:
+        kept = self._archives.setdefault(request.incident.id, {})
+        for offset, entry in enumerate(request.archive):
+            kept[request.archive_start + offset] = entry
+        if request.final:
+            self._final[request.incident.id] = request.incident
+        return DocumentResult(record="simulation (not written)")
+
+    def archive(self, incident_id: str) -> list[TimelineEntry]:
+        """The timeline entries a long incident moved out of its state, in order."""
+        kept = self._archives.get(incident_id, {})
+        return [kept[index] for index in sorted(kept)]
+
+    def final(self, incident_id: str) -> IncidentView | None:
+        """The incident as it was when it finished (None while it runs)."""
+        return self._final.get(incident_id)
