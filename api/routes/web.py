@@ -18,7 +18,15 @@ from pydantic import ValidationError
 
 from api.deps import IncidentsDep
 from api.pages import SERVICE_HELP, filter_problems, render
-from api.routes import outbox, web_incident, web_maintenance, web_reports, web_review, web_schedules
+from api.routes import (
+    outbox,
+    web_incident,
+    web_maintenance,
+    web_reports,
+    web_review,
+    web_runbooks,
+    web_schedules,
+)
 from api.web_session import SessionDep, WebSession, forbidden, nav, redirect
 from api.web_session import router as session_router
 from runbooks import REGISTRY
@@ -143,3 +151,4 @@ router.include_router(web_reports.router)
 router.include_router(web_review.router)
 router.include_router(web_schedules.router)
 router.include_router(web_maintenance.router)
+router.include_router(web_runbooks.router)
