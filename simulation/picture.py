@@ -142,12 +142,20 @@ def _lane_of(row: Row, rows: tuple[Row, ...], keys: dict[str, int]) -> int | Non
     return keys.get(f"tier {tier}")
 
 
+def _span(timeline: Timeline) -> tuple[timedelta, timedelta]:
+    """How long the axis runs, and the offset of the last row: to the resolution, else to
+    the end, but a quiet tail (a month after the ladder ran out) is cut to a tenth more."""
+    last = max((row.offset for row in timeline.rows), default=timedelta())
+    resolved = timeline.totals.time_to_resolve
+    end = max(resolved if resolved is not None else timeline.length, last)
+    end = min(end, last + max(last / 10, timedelta(minutes=1)))
+    return (end if end > timedelta() else timedelta(minutes=1)), last
+
+
 def svg(timeline: Timeline) -> str:
     """The timeline drawn as an SVG document (see the module)."""
     rows = timeline.rows
-    resolved = timeline.totals.time_to_resolve
-    end = max([resolved if resolved is not None else timeline.length, *(r.offset for r in rows)])
-    end = end if end > timedelta() else timedelta(minutes=1)
+    end, last = _span(timeline)
     plot = WIDTH - LEFT - RIGHT
 
     def x_of(offset: timedelta) -> float:
@@ -166,7 +174,13 @@ def svg(timeline: Timeline) -> str:
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         f'<text x="10" y="22" font-size="14" font-weight="bold">{text(heading)}</text>',
         f'<text x="10" y="42" fill="#555555">starts {text(start)} ({text(timeline.zone)}); '
-        f"state at the end: {text(timeline.totals.state)}</text>",
+        f"state at the end: {text(timeline.totals.state)}"
+        + (
+            f"; nothing after +{text(spoken(last))} of {text(spoken(timeline.length))}"
+            if end < timeline.length
+            else ""
+        )
+        + "</text>",
     ]
     for index, (_key, label) in enumerate(lanes):
         y = TOP + LANE * index
@@ -201,7 +215,8 @@ def _marks(timeline: Timeline, keys: dict[str, int], x_of: Callable[[timedelta],
     """A mark per row that has a lane, and the names of the people paged where they fit."""
     out: list[str] = []
     free: dict[tuple[int, int], float] = {}  # (lane, above or below) -> where the next name may start
-    for row in timeline.rows:
+    # Rows of one instant in a fixed order: two pages sent at once may be delivered either way.
+    for row in sorted(timeline.rows, key=lambda r: (r.offset, r.action, r.tier or 0, r.who, r.why)):
         lane = _lane_of(row, timeline.rows, keys)
         if lane is None:
             continue

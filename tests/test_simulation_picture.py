@@ -79,12 +79,13 @@ def test_each_page_is_one_mark_with_the_name_and_a_tooltip():
     root = parse(svg(timeline(ROWS)))
     pages = marks(root, "paged")
     assert len(pages) == 3
-    tooltip = pages[0].find("svg:title", NS)
-    assert tooltip is not None
-    assert tooltip.text == (
+    tooltips = [page.findtext("svg:title", "", NS) for page in pages]
+    assert tooltips[1] == (
         "+0s (Sun 2026-03-08 01:30:00 CST) paged Alice Martin: "
         "first-line; schedule first-line (revision 1), layer daily"
     )
+    assert tooltips[0] == f"+0s (Sun 2026-03-08 01:30:00 CST) paged {HOSTILE}: first-line"
+    assert tooltips[2].startswith("+5m (Sun 2026-03-08 01:35:00 CST) paged Bob Chen: team-lead")
     assert "Alice Martin" in texts(root) and "Bob Chen" in texts(root)
     acknowledged, resolved = marks(root, "acknowledged"), marks(root, "resolved")
     assert len(acknowledged) == 1 and len(resolved) == 1 and len(marks(root, "escalated")) == 1
@@ -95,7 +96,8 @@ def test_each_page_is_one_mark_with_the_name_and_a_tooltip():
 
 def test_the_acknowledgement_is_drawn_in_the_lane_that_paged_its_author():
     root = parse(svg(timeline(ROWS)))
-    first_page = marks(root, "paged")[0].find("svg:circle", NS)
+    alice = next(g for g in marks(root, "paged") if "Alice Martin" in g.findtext("svg:title", "", NS))
+    first_page = alice.find("svg:circle", NS)
     diamond = marks(root, "acknowledged")[0].find("svg:polygon", NS)
     assert first_page is not None and diamond is not None
     centre = float(first_page.get("cy", "0"))
@@ -123,14 +125,28 @@ def test_the_same_timeline_gives_the_same_bytes():
     assert "id=" not in svg(timeline(ROWS))
 
 
+def test_two_pages_delivered_at_once_in_either_order_give_the_same_bytes():
+    swapped = [ROWS[0], ROWS[2], ROWS[1], *ROWS[3:]]
+    assert svg(timeline(swapped)) == svg(timeline(ROWS))
+
+
 def test_ticks_suit_the_length_and_read_as_offsets():
     assert tick_step(timedelta(seconds=30)) == timedelta(seconds=5)
     assert tick_step(timedelta(hours=1)) == timedelta(minutes=10)
     assert tick_step(timedelta(days=30)) == timedelta(days=7)
     labels = texts(parse(svg(timeline(ROWS))))  # resolved at 40m: the axis ends there
     assert "+0s" in labels and "+10m" in labels and "+40m" in labels and "+50m" not in labels
-    month = texts(parse(svg(timeline(ROWS[:3], length=timedelta(days=30)))))
-    assert "+7d" in month and "+28d" in month
+    late = row(timedelta(days=20), 1, "paged", "Alice Martin", "first-line")
+    month = texts(parse(svg(timeline([*ROWS[:3], late], length=timedelta(days=30)))))
+    assert "+7d" in month and "+21d" in month
+
+
+def test_a_quiet_tail_is_cut_and_said():
+    rows = [*ROWS[:6], row(timedelta(hours=1), 2, "exhausted", "Bob Chen")]
+    drawing = parse(svg(timeline(rows, length=timedelta(days=30))))
+    labels = texts(drawing)
+    assert "+1h" in labels and "+7d" not in labels  # the axis ends soon after the last row
+    assert any(label.endswith("state at the end: triggered; nothing after +1h of 30d") for label in labels)
 
 
 def test_tier_names_come_from_escalations_then_pages():
