@@ -86,8 +86,9 @@ def zone_of(name: str) -> ZoneInfo:
         ) from None
 
 
-def scenario_of(runbook: str, form: Form) -> Scenario:
-    """The scenario the form asks for. Raises FormProblem with one sentence."""
+def scenario_of(runbook: str, form: Form, sample_service: str = "example") -> Scenario:
+    """The scenario the form asks for (an empty service: ``sample_service``). Raises
+    FormProblem with one sentence."""
     zone = zone_of(form.zone.strip())
     try:
         start = datetime.fromisoformat(form.start).replace(tzinfo=zone)
@@ -103,7 +104,10 @@ def scenario_of(runbook: str, form: Form) -> Scenario:
             raise FormProblem(f"Length: more than 0s and at most {spoken(MAX_LENGTH)}.")
     try:
         request = IncidentRequest(
-            title=form.title, severity=form.severity, service=form.service.strip() or None, runbook=runbook
+            title=form.title,
+            severity=form.severity,
+            service=form.service.strip() or sample_service,
+            runbook=runbook,
         )
     except ValidationError as exc:
         first = exc.errors()[0]

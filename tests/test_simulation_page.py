@@ -174,3 +174,9 @@ async def test_a_second_simulation_at_once_is_told_to_come_back(browser, monkeyp
     response = await simulate(browser)
     assert response.status_code == 429 and response.headers["retry-after"] == "10"
     assert "Another simulation is running: try again in a few seconds." in response.text
+
+
+async def test_an_empty_service_is_the_runbooks_sample_service(browser):
+    response = await simulate(browser, service="", length="30s", script="")
+    assert response.status_code == 200, response.text
+    assert rows_of(response.text)[0][3:] == ["triggered", "", "SEV1 on example, runbook demo"]

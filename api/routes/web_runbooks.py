@@ -85,14 +85,18 @@ def _page(
     return response
 
 
+def _sample(runbook: Runbook) -> str:
+    """The service a simulation of ``runbook`` opens on when the form names none."""
+    return runbook.sample_services[0] if runbook.sample_services else "example"
+
+
 @router.get("/runbooks/{name}", response_class=HTMLResponse)
 async def runbook_page(request: Request, name: str, session: SessionDep) -> HTMLResponse:
     """A runbook and the form to simulate an incident it runs (an example script filled in)."""
     runbook = REGISTRY.runbooks.get(name)
     if runbook is None:
         return not_found(request, session, "runbook")
-    sample = runbook.sample_services[0] if runbook.sample_services else ""
-    form = SimulationForm.blank(sample, datetime.now(UTC))
+    form = SimulationForm.blank(_sample(runbook), datetime.now(UTC))
     return _page(request, session, runbook, form)
 
 
@@ -118,7 +122,7 @@ async def simulate_runbook(
         return not_found(request, session, "runbook")
     form = SimulationForm(severity, service, start, zone, title, length, script)
     try:
-        timeline = await simulate(request, scenario_of(runbook.name, form))
+        timeline = await simulate(request, scenario_of(runbook.name, form, _sample(runbook)))
     except (FormProblem, SimulationError) as exc:
         return _page(request, session, runbook, form, status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
     except Busy as exc:
