@@ -32,7 +32,7 @@ from temporalio.worker import (
 )
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-_JUST_SHORT = 1_000_000  # 1 ms, in ns
+_GAP = 100_000_000  # 100 ms, in ns: between two timers on the server's clock
 _EXTERNAL = ("signal_workflow", "do_update")
 _FINAL = (
     "complete_workflow_execution",
@@ -65,6 +65,7 @@ class _Flow:
 class _Run:
     """The clock of one workflow run."""
 
+    workflow_id: str
     now: int
     times: dict[int, int] = field(default_factory=dict)  # history length -> time
     real: int = 0  # the server's time at the latest activation
@@ -82,6 +83,7 @@ class VirtualClock(WorkflowRunner):
         self._runs: dict[str, _Run] = {}  # run id -> its clock
         self._external: dict[str, int] = {}  # workflow id -> the time of the next scripted action
         self._flows: dict[str, _Flow] = {}
+        self._lags: dict[str, int] = {}  # workflow id -> the server's time less the simulation's
         self.now = 0  # the latest time of any workflow
 
     def start(self, workflow_id: str, at: datetime) -> None:
@@ -108,11 +110,30 @@ class VirtualClock(WorkflowRunner):
             flow = self._flows.get(workflow_id)
             return flow is not None and flow.finished
 
-    def next_timer(self) -> tuple[datetime, datetime] | None:
-        """The earliest timer still running, if any: when it fires in the simulation, and
-        the earliest the server's own clock can fire it."""
+    def forget(self, workflow_id: str) -> None:
+        """``workflow_id`` is over (finished or stopped): its timers no longer count."""
         with self._lock:
-            due = [when for run in self._runs.values() for when in run.timers.values()]
+            for run_id in [r for r, run in self._runs.items() if run.workflow_id == workflow_id]:
+                del self._runs[run_id]
+            self._flows.pop(workflow_id, None)
+            self._lags.pop(workflow_id, None)
+
+    def server_time(self, workflow_id: str, at: datetime) -> datetime:
+        """When the server's clock, running ahead by what the workflow's last step took,
+        reaches the simulation's ``at`` at the earliest."""
+        with self._lock:
+            return _at(_ns(at) + self._lags.get(workflow_id, 0))
+
+    def next_timer(self, workflow_id: str) -> tuple[datetime, datetime] | None:
+        """The earliest timer of ``workflow_id`` still running, if any: when it fires in the
+        simulation, and the earliest the server's own clock can fire it."""
+        with self._lock:
+            due = [
+                w
+                for run in self._runs.values()
+                if run.workflow_id == workflow_id
+                for w in run.timers.values()
+            ]
         return (_at(min(due)[0]), _at(min(due)[1])) if due else None
 
     def latest(self) -> datetime:
@@ -135,7 +156,7 @@ class VirtualClock(WorkflowRunner):
             run = self._runs.get(act.run_id)
             if run is None:
                 first = self._latest.get(workflow_id, self._starts.get(workflow_id, self.now))
-                run = self._runs[act.run_id] = _Run(now=first)
+                run = self._runs[act.run_id] = _Run(workflow_id, now=first)
             run.real = act.timestamp.ToNanoseconds()
             if (known := run.times.get(act.history_length)) is not None:
                 return known
@@ -148,12 +169,8 @@ class VirtualClock(WorkflowRunner):
                     now = max(now, self._external[workflow_id])
                 elif variant == "remove_from_cache":
                     return now
-            # A timer due by now that the server has not fired yet: stay just short of it, so
-            # the workflow never cancels a timer the server is about to fire (it fires next).
-            waiting = [when for when, _ in run.timers.values() if when <= now]
-            if waiting:
-                now = max(run.now, min(waiting) - _JUST_SHORT)
             run.now = run.times[act.history_length] = now
+            self._lags[workflow_id] = run.real - now
             self._latest[workflow_id] = max(self._latest.get(workflow_id, now), now)
             self.now = max(self.now, now)
             return now
@@ -178,9 +195,10 @@ class VirtualClock(WorkflowRunner):
                 done = command.WhichOneof("variant")
                 if done == "schedule_activity":
                     flow.activities.add((act.run_id, command.schedule_activity.seq))
+                elif done == "request_cancel_activity":  # resolved by the SDK at once
+                    flow.activities.discard((act.run_id, command.request_cancel_activity.seq))
                 elif done == "start_timer":
-                    duration = command.start_timer.start_to_fire_timeout.ToNanoseconds()
-                    run.timers[command.start_timer.seq] = (run.now + duration, run.real + duration)
+                    self._space(run, command.start_timer)
                 elif done == "cancel_timer":
                     run.timers.pop(command.cancel_timer.seq, None)
                 elif done == "continue_as_new_workflow_execution":
@@ -189,6 +207,19 @@ class VirtualClock(WorkflowRunner):
                 elif done in _FINAL:
                     flow.finished = True
                     run.timers.clear()
+
+    @staticmethod
+    def _space(run: _Run, timer) -> None:  # noqa: ANN001 (a StartTimer command)
+        """Note a timer, and have the server fire it at least :data:`_GAP` after every timer
+        of this run due no later: two timers due at one instant would otherwise fire a few
+        milliseconds apart on the server's clock, and the workflow, woken by the first,
+        could cancel the second after the server had fired it (which the test server
+        cannot take). Only the server's clock is moved: the simulated time stays exact."""
+        duration = timer.start_to_fire_timeout.ToNanoseconds()
+        due = run.now + duration
+        fires = max([run.real + duration, *(f + _GAP for d, f in run.timers.values() if d <= due)])
+        timer.start_to_fire_timeout.FromNanoseconds(fires - run.real)
+        run.timers[timer.seq] = (due, fires)
 
 
 class _Instance(WorkflowInstance):

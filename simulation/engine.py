@@ -17,9 +17,10 @@ import importlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
+from pydantic import ValidationError
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -49,7 +50,11 @@ from workflows.runbook import Registry
 from workflows.scenario_registry import SHIPPED, registry_on
 
 TASK_TIMEOUT = timedelta(seconds=11)  # past a workflow task's 10 s, on the server's clock
-STEP_TIMEOUT = 30.0  # wall-clock seconds the server may take to reach one timer
+STEP_TIMEOUT = 30.0
+PROGRESS_STEPS = 50  # a long run reports its progress about this many times
+SERVER_MARGIN = timedelta(
+    milliseconds=20
+)  # past the server's time of the last timer due  # wall-clock seconds the server may take to reach one timer
 MARGIN = timedelta(hours=1)  # past the whole ladder, for targets and repeats
 MAX_LENGTH = timedelta(days=366)
 Progress = Callable[[timedelta, timedelta], None]
@@ -111,13 +116,13 @@ class Simulator:
     async def run(self, scenario: Scenario) -> Timeline:
         """Simulate one incident; its timeline. SimulationError if it cannot be opened."""
         self._count += 1
-        request = IncidentRequest(
-            title=scenario.title,
-            severity=scenario.severity,
-            service=scenario.service or self._service(scenario.runbook),
-            runbook=scenario.runbook,
-        )
         try:
+            request = IncidentRequest(
+                title=scenario.title,
+                severity=scenario.severity,
+                service=scenario.service or self._service(scenario.runbook),
+                runbook=scenario.runbook,
+            )
             data = prepare(
                 request,
                 self.registry,
@@ -125,49 +130,65 @@ class Simulator:
                 incident_id=f"sim{self._count:07d}",
                 policies=self.world.policies,
             )
+        except ValidationError as exc:  # a title or service the API would refuse too
+            raise SimulationError(_reasons(exc)) from None
         except Exception as exc:  # an unknown runbook or person, a plan that fails
             raise SimulationError(f"{type(exc).__name__}: {exc}") from None
-        data = data.model_copy(
-            update={"incident": data.incident.model_copy(update={"created_at": scenario.start})}
-        )
+        start_at = scenario.start.astimezone(UTC)  # offsets count real time, across DST too
+        data = data.model_copy(update={"incident": data.incident.model_copy(update={"created_at": start_at})})
         workflow_id = contract.workflow_id(data.incident.id)
-        self.clock.start(workflow_id, scenario.start)
+        self.clock.start(workflow_id, start_at)
         handle = await start(self.env.client, data, self._queue)
+        # Opened as an alert opens one: a repeat step is then counted as a repeat.
+        await self._update(handle, workflow_id, start_at, contract.TRIGGER, Trigger(title=scenario.title))
         length = _length(scenario, data.plan)
-        end = scenario.start + length
         acted: list[tuple[Step, str]] = []
+        running = True
         for step in scenario.script.steps:
-            if scenario.start + step.at > end or not await self._advance(
-                handle, scenario, scenario.start + step.at
-            ):
-                break
-            acted.append((step, await self._act(handle, workflow_id, scenario.start + step.at, step)))
-        else:
-            await self._advance(handle, scenario, end)
-        view = await self._final_view(handle, data.incident.id)
-        archive = self.recorder.archive(data.incident.id)
+            if step.at > length:
+                acted.append((step, "skipped: after the end of the simulation"))
+            elif running and not await self._advance(handle, start_at, length, start_at + step.at):
+                running = False
+            if step.at <= length:
+                outcome = "refused: the incident had already ended"
+                acted.append(
+                    (
+                        step,
+                        await self._act(handle, workflow_id, start_at + step.at, step)
+                        if running
+                        else outcome,
+                    )
+                )
+        if running:
+            await self._advance(handle, start_at, length, start_at + length)
+        view = await self._final_view(handle)
+        self.clock.forget(workflow_id)
+        archive = self.recorder.archive(view.id)
         return build_timeline(scenario, view, archive, acted, self.world.directory, length)
 
     def _service(self, runbook: str) -> str:
         found = self.registry.runbooks.get(runbook)
         return found.sample_services[0] if found and found.sample_services else "simulated"
 
-    async def _advance(self, handle: WorkflowHandle, scenario: Scenario, target: datetime) -> bool:
+    async def _advance(
+        self, handle: WorkflowHandle, start: datetime, length: timedelta, target: datetime
+    ) -> bool:
         """Let every timer due by ``target`` fire; False once the incident has finished."""
         while True:
             if not await self._settled(handle):
                 return False
-            due = self.clock.next_timer()
+            due = self.clock.next_timer(handle.id)
             if due is None or due[0] > target:
                 return True
-            at, server_at = due
+            # One sleep of the server lets every timer due up to ``stop`` fire in turn (the
+            # test server skips time only while the worker has nothing to do).
+            stop = min(target, due[0] + max(length / PROGRESS_STEPS, timedelta(hours=1)))
             if self._progress is not None:
-                self._progress(at - scenario.start, (scenario.length or at - scenario.start))
+                self._progress(due[0] - start, length)
             async with asyncio.timeout(STEP_TIMEOUT):
-                while self.clock.next_timer() == due:
-                    now = await self.env.get_current_time()
-                    await self.env.sleep(max(server_at - now, timedelta()) + timedelta(milliseconds=20))
-                    await self._settled(handle)
+                now = await self.env.get_current_time()
+                server_stop = max(self.clock.server_time(handle.id, stop), due[1])
+                await self.env.sleep(max(server_stop - now, timedelta()) + SERVER_MARGIN)
 
     async def _settled(self, handle: WorkflowHandle) -> bool:
         """Wait until the incident has nothing in flight; False once it has finished.
@@ -191,8 +212,8 @@ class Simulator:
         if who is None:
             return f"skipped: nobody{' in ' + step.by if step.by else ''} has been paged yet"
         note = f"simulated: {step}"
-        self.clock.act_at(workflow_id, at)
         if step.do is Do.NOTE:
+            self.clock.act_at(workflow_id, at)
             await handle.signal(contract.ADD_NOTE, Note(author=who, text=step.text or note))
             return ""
         arguments: dict[Do, tuple[str, Model]] = {
@@ -210,6 +231,13 @@ class Simulator:
             ),
         }
         name, argument = arguments[step.do]
+        return await self._update(handle, workflow_id, at, name, argument)
+
+    async def _update(
+        self, handle: WorkflowHandle, workflow_id: str, at: datetime, name: str, argument: Model
+    ) -> str:
+        """Send one update at ``at``; '' when accepted, else why it was refused."""
+        self.clock.act_at(workflow_id, at)
         try:
             accepted = await handle.start_update(name, argument, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
             await accepted.result()
@@ -217,15 +245,16 @@ class Simulator:
             return f"refused: {exc.cause}"
         return ""
 
-    async def _final_view(self, handle: WorkflowHandle, incident_id: str) -> IncidentView:
+    async def _final_view(self, handle: WorkflowHandle) -> IncidentView:
         """The incident as it ended, or as it stands at the end (then it is stopped)."""
-        final = self.recorder.final(incident_id)
-        if final is not None:
-            return final
         view: IncidentView = await handle.query(IncidentWorkflow.incident)
-        with contextlib.suppress(Exception):
+        if not self.clock.finished(handle.id):
             await handle.terminate("the simulation ends")
         return view
+
+
+def _reasons(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 def _who(view: IncidentView, by: str | None) -> str | None:

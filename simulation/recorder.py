@@ -6,7 +6,7 @@ from temporalio import activity
 
 from workflows import contract
 from workflows.activity_models import DocumentRequest, DocumentResult, Notification, NotificationResult
-from workflows.models import IncidentView, TimelineEntry
+from workflows.models import TimelineEntry
 
 
 class Recorder:
@@ -15,7 +15,6 @@ class Recorder:
     def __init__(self) -> None:
         self.emails: list[Notification] = []
         self._archives: dict[str, dict[int, TimelineEntry]] = {}
-        self._final: dict[str, IncidentView] = {}
 
     @activity.defn(name=contract.SEND_EMAIL)
     async def send_email(self, note: Notification) -> NotificationResult:
@@ -27,15 +26,9 @@ class Recorder:
         kept = self._archives.setdefault(request.incident.id, {})
         for offset, entry in enumerate(request.archive):
             kept[request.archive_start + offset] = entry
-        if request.final:
-            self._final[request.incident.id] = request.incident
         return DocumentResult(record="simulation (not written)")
 
     def archive(self, incident_id: str) -> list[TimelineEntry]:
         """The timeline entries a long incident moved out of its state, in order."""
         kept = self._archives.get(incident_id, {})
         return [kept[index] for index in sorted(kept)]
-
-    def final(self, incident_id: str) -> IncidentView | None:
-        """The incident as it was when it finished (None while it runs)."""
-        return self._final.get(incident_id)

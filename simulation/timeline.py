@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -148,8 +148,7 @@ class Timeline:
 
 
 def _second(at: datetime) -> datetime:
-    """``at`` to the nearest second: the clock may stop a millisecond short of a timer due
-    at the same instant (simulation/clock.py), and a row shows the instant."""
+    """``at`` to the nearest second: what a row shows (workflow times carry microseconds)."""
     return (at + timedelta(microseconds=500_000)).replace(microsecond=0)
 
 
@@ -168,25 +167,27 @@ def build_timeline(
     """Rows from the incident's whole timeline (archived entries first) and the script's
     outcome (a step skipped or refused is a row of its own)."""
     zone = ZoneInfo(scenario.zone)
+    start = scenario.start.astimezone(UTC)
     names = {p.id: p.name for p in directory.people}
-    tiers: dict[str, tuple[int, str]] = {}  # who -> the tier and its name, from the latest paging
+    tiers: dict[str, tuple[int, str, int]] = {}  # who -> tier, its name, the paging's place
     oncall: dict[str, str] = {}  # who -> the schedule answer that put them on call
     rows: list[tuple[datetime, int, Row]] = []
     tier: int | None = None
     for order, entry in enumerate([*archive, *view.timeline]):
         at = _second(entry.at)
-        offset = at - scenario.start
+        offset = at - start
         who, why = _actor(entry, names), entry.detail
         if entry.kind == EventKind.ONCALL.value:
             for person in _on_call(entry.detail):
                 oncall[person] = entry.detail.split(": ", 1)[0] + _layer(entry.detail)
         if entry.kind == EventKind.PAGING.value and (found := _PAGING.match(entry.detail)):
-            tiers[found["who"]] = (int(found["tier"]), found["name"])
+            tiers[found["who"]] = (int(found["tier"]), found["name"], order)
         if entry.kind in _SKIPPED:
             continue
         if entry.kind == EventKind.PAGED.value and (found := _PAGED.match(entry.detail)):
             who = found["who"]
-            number, name = tiers.get(who, (int(found["tier"]), ""))
+            # Emails sent together are delivered in any order: a page takes its paging's place.
+            number, name, order = tiers.get(who, (int(found["tier"]), "", order))
             tier = number
             why = "; ".join(part for part in (name, oncall.get(who, "")) if part)
         elif entry.kind in _TOLD and (found := _SENT_TO.search(entry.detail)):
@@ -195,7 +196,7 @@ def build_timeline(
         rows.append((at, order, row))
     for order, (step, outcome) in enumerate(acted):
         if outcome:
-            at = scenario.start + step.at
+            at = start + step.at
             row = Row(step.at, at.astimezone(zone), None, "script", step.by or "", f"{step}: {outcome}")
             rows.append((at, len(rows) + order, row))
     ordered = tuple(row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1])))
@@ -208,7 +209,7 @@ def build_timeline(
         zone=scenario.zone,
         length=length,
         rows=ordered,
-        totals=_totals(view, scenario.start, ordered),
+        totals=_totals(view, start, ordered),
     )
 
 
