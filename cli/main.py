@@ -6,6 +6,9 @@ escalate api        one API process
 escalate validate   check every runbook and the directory, and run every scenario
 escalate migrate    bring the database (DATABASE_URL) to this release's schema
 escalate import     load people, teams and on-call schedules from YAML files into the database
+escalate simulate   run a runbook in simulated time: who it pages when (nothing is sent)
+escalate verify     replay recorded histories and compare simulated timelines with a base revision
+escalate export-histories   save recent incidents' histories for verify
 """
 
 from __future__ import annotations
@@ -177,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     imported.add_argument(
         "--schedules", type=Path, help="on-call schedules; default: SCHEDULES_FILE (runbooks/schedules.yaml)"
     )
+    from cli.simulate import add_commands
+
+    authoring = add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
@@ -187,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate": _validate,
         "migrate": _migrate,
         "import": _import,
+        **authoring,
     }
     try:
         return handler[args.command](args)
