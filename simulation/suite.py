@@ -13,9 +13,9 @@ Each shipped runbook, at every severity, under:
   Chicago, and nobody acknowledges.
 
 The world is the seed files' (directory, schedules, SLA policies), never a database, so
-the suite gives the same timelines on every machine. ``python -m simulation.suite``
-prints them as one JSON object keyed by scenario name: how ``escalate verify`` reads
-the suite of another git revision.
+the suite gives the same timelines on every machine. ``python -m simulation.suite
+OUT.json`` writes them as one JSON object keyed by scenario name: how ``escalate
+verify`` reads the suite of another git revision.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from runbooks.directory import load_directory
@@ -120,9 +121,10 @@ async def run_suite(
 
 
 def main() -> None:
+    """``python -m simulation.suite OUT.json``: the timelines into OUT.json (a file: the
+    SDK's own log lines go to standard output)."""
     results = asyncio.run(run_suite(progress=lambda line: print(line, file=sys.stderr, flush=True)))
-    sys.stdout.write(json.dumps(results, ensure_ascii=False, sort_keys=True) + "\n")
-    sys.stdout.flush()
+    Path(sys.argv[1]).write_text(json.dumps(results, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -88,8 +88,9 @@ def base_suite(revision: str, report: Callable[[str], None]) -> dict[str, dict] 
         env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
         for name in ("DIRECTORY_FILE", "SCHEDULES_FILE", "SLA_FILE"):
             env.pop(name, None)  # the base's own seed files
+        out = Path(folder) / "timelines.json"
         done = subprocess.run(
-            [sys.executable, "-m", "simulation.suite"],
+            [sys.executable, "-m", "simulation.suite", str(out)],
             cwd=tree,
             env=env,
             capture_output=True,
@@ -97,11 +98,12 @@ def base_suite(revision: str, report: Callable[[str], None]) -> dict[str, dict] 
             timeout=BASE_TIMEOUT,
             check=False,
         )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"the suite failed on base {revision} ({commit[:10]}): {last}"
-    report(f"base {revision} ({commit[:10]}): {done.stderr.count(chr(10))} scenarios run")
-    return json.loads(done.stdout)
+        if done.returncode != 0 or not out.exists():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return f"the suite failed on base {revision} ({commit[:10]}): {last}"
+        timelines: dict[str, dict] = json.loads(out.read_text(encoding="utf-8"))
+    report(f"base {revision} ({commit[:10]}): {len(timelines)} scenarios run")
+    return timelines
 
 
 def _git(*args: str) -> str:
