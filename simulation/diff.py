@@ -32,7 +32,14 @@ NOTICED = (
 
 
 def _key(row: dict[str, Any]) -> tuple[str, int | None, str]:
-    return row["action"], row.get("tier"), row.get("who", "")
+    """What happened, in which tier, to whom: a target's breach by the target's name, an
+    exhaustion without a tier (the tier at that moment says nothing of its own)."""
+    action = row["action"]
+    if action == "sla_breached":
+        return action, None, row.get("why", "").split(" not within")[0]
+    if action in ("exhausted", "runbook_failed"):
+        return action, None, row.get("who", "")
+    return action, row.get("tier"), row.get("who", "")
 
 
 def _occurrences(timeline: dict[str, Any]) -> dict[tuple[str, int | None, str], list[tuple[int, str]]]:
@@ -50,7 +57,19 @@ def _what(key: tuple[str, int | None, str]) -> str:
 
 
 def differences(base: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> list[str]:
-    """One line per difference between two suites' timelines (scenario name -> JSON)."""
+    """One line per difference between two suites' timelines (scenario name -> JSON); a
+    difference met in several scenarios is one line naming the first and how many more."""
+    seen: dict[str, list[str]] = {}
+    for line in _each(base, now):
+        name, text = line.split(": ", 1)
+        seen.setdefault(text, []).append(name)
+    return [
+        f"{names[0]}{f' (and {len(names) - 1} more)' if len(names) > 1 else ''}: {text}"
+        for text, names in seen.items()
+    ]
+
+
+def _each(base: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> list[str]:
     lines: list[str] = []
     for name in sorted(base.keys() | now.keys()):
         if name not in now:

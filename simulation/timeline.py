@@ -176,23 +176,23 @@ def build_timeline(
     for order, entry in enumerate([*archive, *view.timeline]):
         at = _second(entry.at)
         offset = at - start
-        who, why = _actor(entry, names), entry.detail
+        who, why, shown = _actor(entry, names), entry.detail, tier
         if entry.kind == EventKind.ONCALL.value:
             for person in _on_call(entry.detail):
                 oncall[person] = entry.detail.split(": ", 1)[0] + _layer(entry.detail)
         if entry.kind == EventKind.PAGING.value and (found := _PAGING.match(entry.detail)):
             tiers[found["who"]] = (int(found["tier"]), found["name"], order)
+            tier = int(found["tier"])  # the incident's tier: in the order the workflow paged
         if entry.kind in _SKIPPED:
             continue
         if entry.kind == EventKind.PAGED.value and (found := _PAGED.match(entry.detail)):
             who = found["who"]
             # Emails sent together are delivered in any order: a page takes its paging's place.
-            number, name, order = tiers.get(who, (int(found["tier"]), "", order))
-            tier = number
+            shown, name, order = tiers.get(who, (int(found["tier"]), "", order))
             why = "; ".join(part for part in (name, oncall.get(who, "")) if part)
         elif entry.kind in _TOLD and (found := _SENT_TO.search(entry.detail)):
             who, why = found["who"], entry.detail[: found.start()]
-        row = Row(offset, at.astimezone(zone), tier, entry.kind, who, why)
+        row = Row(offset, at.astimezone(zone), shown, entry.kind, who, why)
         rows.append((at, order, row))
     for order, (step, outcome) in enumerate(acted):
         if outcome:
