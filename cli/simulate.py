@@ -47,7 +47,26 @@ def add_commands(commands: argparse._SubParsersAction) -> dict[str, Callable[[ar
     export = commands.add_parser("export-histories", help="save recent incidents' histories for verify")
     export.add_argument("--to", type=Path, default=None, help="folder (default: histories)")
     export.add_argument("--limit", type=int, default=20, help="how many of the latest incidents (default 20)")
-    return {"simulate": _simulate, "verify": _verify, "export-histories": _export}
+    return {
+        name: _leaving(handler)
+        for name, handler in [("simulate", _simulate), ("verify", _verify), ("export-histories", _export)]
+    }
+
+
+def _leaving(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run ``handler`` and leave the process with its code (see :func:`_leave`)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            code = handler(args)
+        except KeyboardInterrupt:
+            code = 130
+        except Exception as exc:  # reported in one line; the trace helps nobody at 3 a.m.
+            print(f"escalate {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            code = 1
+        return _leave(code)
+
+    return run
 
 
 def _fail(message: str) -> int:
@@ -96,7 +115,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.picture:
         args.picture.write_text(svg(timeline), encoding="utf-8")
     sys.stdout.write(timeline.to_json() if args.format == "json" else timeline.table())
-    return _leave(0)
+    return 0
 
 
 async def _run(world, module: str, scenario, progress):  # noqa: ANN001, ANN202
@@ -149,7 +168,7 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"  {change}")
     failed = verdict.failed(args.strict)
     print("FAILED" if failed else "ok")
-    return _leave(1 if failed else 0)
+    return 1 if failed else 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -164,7 +183,7 @@ def _export(args: argparse.Namespace) -> int:
     except Exception as exc:  # an unreachable server: say so, no trace
         return _fail(f"cannot export histories: {type(exc).__name__}: {exc}")
     print(f"exported {written} histories to {folder}")
-    return _leave(0)
+    return 0
 
 
 async def _export_to(folder: Path, limit: int, settings) -> int:  # noqa: ANN001

@@ -6,6 +6,7 @@ files) or fixture files of the same formats, so a change can be tried before it 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from schedules.models import Schedule
 from services.settings import Settings
 from services.shift_watch import known_schedules
 from workflows.targets import SlaPolicy
+
+log = logging.getLogger("escalate.simulate")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class World:
         """
         return cls(
             directory=load_directory(directory) if directory else _directory_now(settings),
-            schedules=tuple(load_schedules(schedules) if schedules else known_schedules(settings)),
+            schedules=tuple(load_schedules(schedules) if schedules else _schedules_now(settings)),
             policies=load_policies(sla) if sla else _policies_now(settings),
         )
 
@@ -51,6 +54,18 @@ def _directory_now(settings: Settings) -> Directory:
 
     fallback = load_directory(settings.directory_file)
     return DirectoryService(Database(settings), REGISTRY, fallback).load()
+
+
+def _schedules_now(settings: Settings) -> list[Schedule]:
+    from services.database import Database
+
+    if not Database(settings).present():  # nothing written yet: never create the database
+        return load_schedules(settings.schedules_file)
+    try:
+        return known_schedules(settings)
+    except Exception as exc:  # a database behind this release's schema, say
+        log.warning("schedules read from %s: the database cannot be read (%s)", settings.schedules_file, exc)
+        return load_schedules(settings.schedules_file)
 
 
 def _policies_now(settings: Settings) -> dict[str, SlaPolicy]:
