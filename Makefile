@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format validate bench clean chromium postgresql
+.PHONY: run test test-fast lint format validate verify bench clean chromium postgresql
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ format: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/escalate validate
+
+# Replay every recorded history and compare the simulated timelines with a base revision
+# (VERIFY_BASE, default HEAD: what the working tree changes). VERIFY_ARGS=--strict etc.
+VERIFY_BASE ?= HEAD
+verify: $(STAMP)
+	$(BIN)/escalate verify --base $(VERIFY_BASE) $(VERIFY_ARGS)
 
 # The benchmark (not a test): prints a table and one JSON line. BENCH_ARGS=--open 10000 etc.
 # Bytecode first, as a production image ships it: the workflow sandbox imports the runbooks

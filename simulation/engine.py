@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from workflows.runbook import Registry
 from workflows.scenario_registry import SHIPPED, registry_on
 
 TASK_TIMEOUT = timedelta(seconds=11)  # past a workflow task's 10 s, on the server's clock
+log = logging.getLogger("escalate.simulate")
 STEP_TIMEOUT = 30.0
 PROGRESS_STEPS = 50  # a long run reports its progress about this many times
 SERVER_MARGIN = timedelta(
@@ -90,6 +92,16 @@ class Simulator:
         self.clock = VirtualClock()
 
     async def __aenter__(self) -> Simulator:
+        self._stack = contextlib.AsyncExitStack()
+        self.clock = VirtualClock()
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def _start(self) -> None:
         self._stack.enter_context(quiet_sdk_logs())
         self.env: WorkflowEnvironment = await self._stack.enter_async_context(test_server())
         self._queue = f"simulate-{uuid.uuid4().hex}"
@@ -108,13 +120,24 @@ class Simulator:
             max_cached_workflows=100,
         )
         await self._stack.enter_async_context(worker)
-        return self
 
     async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         await self._stack.aclose()
 
     async def run(self, scenario: Scenario) -> Timeline:
-        """Simulate one incident; its timeline. SimulationError if it cannot be opened."""
+        """Simulate one incident; its timeline. SimulationError if it cannot be opened.
+
+        The test server can wedge, rarely, and then skips no more time: a run that stalls
+        is run once more on a fresh server (TimeoutError if that stalls too)."""
+        try:
+            return await self._run(scenario)
+        except TimeoutError:
+            log.warning("the test server stalled: simulating %s again on a fresh one", scenario.runbook)
+            await self.__aexit__(None, None, None)
+            await self.__aenter__()
+            return await self._run(scenario)
+
+    async def _run(self, scenario: Scenario) -> Timeline:
         self._count += 1
         try:
             request = IncidentRequest(
