@@ -6,8 +6,8 @@ Bottom to top: ``schedules`` (on-call and business-hours arithmetic, pure); ``wo
 no I/O); ``security`` (signed links) and ``runbooks`` (authors' code, on the kit);
 ``store`` (the database); ``activities`` (side effects); ``services`` (settings, the
 incident service, validation); ``simulation`` (runbooks run in simulated time);
-``worker`` and ``api``; ``cli`` (the ``escalate`` command). The test and benchmark harness (``harness``, ``bench``, ``tests``) sits outside
-the product.
+``worker`` and ``api``; ``cli`` (the ``escalate`` command). The test and benchmark
+harness (``harness``, ``bench``, ``tests``) sits outside the product.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from simulation.replay import history_files, replay
 
 HISTORIES = history_files([Path(__file__).parent / "histories"])
