@@ -53,7 +53,7 @@ postgresql:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy workflows schedules security runbooks store activities services worker.py api cli
+	$(BIN)/mypy workflows schedules security runbooks store activities services simulation worker.py api cli
 
 format: $(STAMP)
 	$(BIN)/ruff format .
