@@ -194,32 +194,10 @@ async def simulate(request: Request, scenario: Scenario) -> Timeline:
 
 def table(timeline: Timeline) -> list[dict[str, str]]:
     """The timeline's rows as the page's table shows them."""
-    return [
-        {
-            "offset": f"+{spoken(row.offset)}",
-            "at": row.at.strftime("%a %Y-%m-%d %H:%M:%S %Z"),
-            "tier": str(row.tier or ""),
-            "action": row.action,
-            "who": row.who,
-            "why": row.why,
-        }
-        for row in timeline.rows
-    ]
+    names = ("offset", "at", "tier", "action", "who", "why")
+    return [dict(zip(names, row.cells(), strict=True)) for row in timeline.rows]
 
 
 def totals(timeline: Timeline) -> list[tuple[str, str]]:
     """The timeline's totals, in words."""
-    found = timeline.totals
-
-    def maybe(delta: timedelta | None) -> str:
-        return "never" if delta is None else spoken(delta)
-
-    pages = ", ".join(f"{who} {count}" for who, count in found.pages_per_person.items()) or "nobody"
-    return [
-        ("state at the end", f"{found.state} (after {spoken(timeline.length)} at most)"),
-        ("time to acknowledge", maybe(found.time_to_acknowledge)),
-        ("time to resolve", maybe(found.time_to_resolve)),
-        ("tiers reached", str(found.tiers_reached)),
-        ("escalations", str(found.escalations)),
-        ("pages per person", pages),
-    ]
+    return timeline.totals.words(timeline.length)

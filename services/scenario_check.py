@@ -76,8 +76,7 @@ class Run:
     @property
     def horizon(self) -> timedelta:
         """When it is resolved: once the whole plan could have passed unacknowledged."""
-        ladder = sum((t.ack_timeout for t in self.data.plan.tiers), timedelta()) * (self.data.plan.repeat + 1)
-        return min(ladder + MARGIN, MAX_HORIZON)
+        return min(self.data.plan.ladder_length + MARGIN, MAX_HORIZON)
 
     def __str__(self) -> str:
         return f"{self.severity} {self.service}, {self.script.name}"

@@ -84,7 +84,7 @@ class VirtualClock(WorkflowRunner):
         self._external: dict[str, int] = {}  # workflow id -> the time of the next scripted action
         self._flows: dict[str, _Flow] = {}
         self._lags: dict[str, int] = {}  # workflow id -> the server's time less the simulation's
-        self.now = 0  # the latest time of any workflow
+        self.now = 0  # the latest time of any workflow (where one it was not told of starts)
 
     def start(self, workflow_id: str, at: datetime) -> None:
         """``workflow_id`` is opened at ``at``."""
@@ -135,10 +135,6 @@ class VirtualClock(WorkflowRunner):
                 for w in run.timers.values()
             ]
         return (_at(min(due)[0]), _at(min(due)[1])) if due else None
-
-    def latest(self) -> datetime:
-        """The latest time any workflow has reached."""
-        return _at(self.now)
 
     def prepare_workflow(self, defn) -> None:  # noqa: ANN001 (the SDK's private type)
         self._inner.prepare_workflow(defn)

@@ -37,6 +37,7 @@ from simulation.world import World
 from workflows import contract
 from workflows.incident import IncidentWorkflow
 from workflows.models import (
+    IncidentPlan,
     IncidentRequest,
     IncidentView,
     Model,
@@ -291,8 +292,7 @@ def _who(view: IncidentView, by: str | None) -> str | None:
     return pages[-1].person if pages else None
 
 
-def _length(scenario: Scenario, plan) -> timedelta:  # noqa: ANN001
+def _length(scenario: Scenario, plan: IncidentPlan) -> timedelta:
     if scenario.length is not None:
         return min(scenario.length, MAX_LENGTH)
-    ladder = sum((t.ack_timeout for t in plan.tiers), timedelta()) * (plan.repeat + 1)
-    return min(max(ladder + MARGIN, scenario.script.end + timedelta(minutes=1)), MAX_LENGTH)
+    return min(max(plan.ladder_length + MARGIN, scenario.script.end + timedelta(minutes=1)), MAX_LENGTH)

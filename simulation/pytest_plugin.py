@@ -245,28 +245,8 @@ def simulate(
     ``simulation_module``.
     """
 
-    def run(
-        runbook: str,
-        script: ScriptInput = None,
-        *,
-        start: datetime | str | None = None,
-        zone: str = "UTC",
-        severity: str = "SEV2",
-        service: str | None = None,
-        title: str = "Simulated incident",
-        length: timedelta | str | None = None,
-    ) -> Timeline:
-        scenario = scenario_of(
-            simulation_module,
-            runbook,
-            script,
-            start=start,
-            zone=zone,
-            severity=severity,
-            service=service,
-            title=title,
-            length=length,
-        )
+    def run(runbook: str, script: ScriptInput = None, **options: Any) -> Timeline:
+        scenario = scenario_of(simulation_module, runbook, script, **options)
         return _simulation_session.run(simulation_module, simulation_world, scenario)
 
     run.__doc__ = Simulate.__call__.__doc__

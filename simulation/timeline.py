@@ -43,6 +43,11 @@ class Row:
     who: str
     why: str
 
+    def cells(self) -> tuple[str, str, str, str, str, str]:
+        """The row as a table shows it: offset, wall time, tier, action, who, why."""
+        at = self.at.strftime("%a %Y-%m-%d %H:%M:%S %Z")
+        return f"+{spoken(self.offset)}", at, str(self.tier or ""), self.action, self.who, self.why
+
     def as_json(self) -> dict[str, Any]:
         return {
             "offset": spoken(self.offset),
@@ -63,6 +68,18 @@ class Totals:
     escalations: int
     pages_per_person: dict[str, int] = field(default_factory=dict)
     state: str = "triggered"
+
+    def words(self, length: timedelta) -> list[tuple[str, str]]:
+        """The totals in words, as ``(label, value)``, for a run of at most ``length``."""
+        pages = ", ".join(f"{who} {count}" for who, count in self.pages_per_person.items()) or "nobody"
+        return [
+            ("state at the end", f"{self.state} (after {spoken(length)} at most)"),
+            ("time to acknowledge", _maybe(self.time_to_acknowledge)),
+            ("time to resolve", _maybe(self.time_to_resolve)),
+            ("tiers reached", str(self.tiers_reached)),
+            ("escalations", str(self.escalations)),
+            ("pages per person", pages),
+        ]
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -121,29 +138,13 @@ class Timeline:
     def table(self) -> str:
         """The timeline as a plain-text table with its totals under it."""
         header = ("offset", f"time ({self.zone})", "tier", "action", "who", "why")
-        lines = [
-            (
-                f"+{spoken(r.offset)}",
-                r.at.strftime("%a %Y-%m-%d %H:%M:%S %Z"),
-                str(r.tier or ""),
-                r.action,
-                r.who,
-                r.why,
-            )
-            for r in self.rows
-        ]
+        lines = [row.cells() for row in self.rows]
         widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header) - 1)]
         text = [f"{self.title}: runbook {self.runbook}, {self.severity} on {self.service}"]
         for cells in [header, *lines]:
             text.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)) + "  " + cells[-1])
-        totals = self.totals
         text.append("")
-        text.append(f"state at the end: {totals.state} (after {spoken(self.length)} at most)")
-        text.append(f"time to acknowledge: {_maybe(totals.time_to_acknowledge)}")
-        text.append(f"time to resolve: {_maybe(totals.time_to_resolve)}")
-        text.append(f"tiers reached: {totals.tiers_reached}; escalations: {totals.escalations}")
-        pages = ", ".join(f"{who} {count}" for who, count in totals.pages_per_person.items()) or "nobody"
-        text.append(f"pages per person: {pages}")
+        text += [f"{label}: {value}" for label, value in self.totals.words(self.length)]
         return "\n".join(line.rstrip() for line in text) + "\n"
 
 

@@ -149,6 +149,12 @@ class IncidentPlan(Model):
     # The whole directory, in inputs written before the plan carried only its own people.
     responders: dict[str, Person] = Field(default_factory=dict)
 
+    @property
+    def ladder_length(self) -> timedelta:
+        """How long the whole ladder takes when nobody acknowledges: every tier's timeout,
+        ``repeat + 1`` times."""
+        return sum((t.ack_timeout for t in self.tiers), timedelta()) * (self.repeat + 1)
+
     def people(self) -> dict[str, Person]:
         """Everyone the plan names (tiers, stakeholders, management), by id."""
         named = [p for tier in self.tiers for p in [*tier.targets, *tier.fallback]]
