@@ -20,6 +20,7 @@ from hypothesis import settings as hypothesis_settings
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from web_helpers import csrf_of
 
 from api.main import create_app
 from cli.devstack import wait_for_port
@@ -246,3 +247,12 @@ def wait_for_file(folder: Path, pattern: str, timeout: float = 15) -> Path:
             return found[0]
         time.sleep(0.2)
     raise AssertionError(f"no {pattern} in {folder} after {timeout} s")
+
+
+@pytest.fixture
+async def browser(web):
+    """``web`` (a module's API client) signed in with the key ``k``."""
+    form = await web.get("/login")
+    signed_in = await web.post("/login", data={"key": "k", "csrf": csrf_of(form.text)})
+    assert signed_in.status_code == 303
+    return web

@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from web_helpers import csrf_of
 
 from conftest import serve_api
 from services.settings import Settings
@@ -61,10 +61,6 @@ async def served(dev_env, tmp_path, **overrides) -> AsyncIterator[httpx.AsyncCli
 async def api(dev_env, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     async with served(dev_env, tmp_path, api_keys=KEYS, intake_api_keys=INTAKE) as client:
         yield client
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
 async def sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:

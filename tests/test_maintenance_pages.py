@@ -5,22 +5,16 @@ The incident list's Temporal query is stubbed: only the banner is under test her
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from web_helpers import csrf_of
 
 from conftest import serve_api
 from services.settings import Settings
 
 AUTH = {"Authorization": "Bearer k"}
 XSS = "<script>alert(1)</script>"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 def utc(at: datetime) -> str:
@@ -36,14 +30,6 @@ async def web(tmp_path):
 
         client.app.state.incidents.list = no_incidents
         yield client
-
-
-@pytest.fixture
-async def browser(web):
-    form = await web.get("/login")
-    signed_in = await web.post("/login", data={"key": "k", "csrf": csrf_of(form.text)})
-    assert signed_in.status_code == 303
-    return web
 
 
 async def test_the_pages_need_a_session(web):

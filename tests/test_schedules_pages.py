@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from web_helpers import csrf_of
 
 from conftest import serve_api
 from services.settings import Settings
@@ -45,23 +46,11 @@ OFFICE = {
 }
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-
-
 @pytest.fixture
 async def web(tmp_path):
     settings = Settings(data_dir=tmp_path, api_keys="k")
     async with serve_api(settings) as client:
         yield client
-
-
-@pytest.fixture
-async def browser(web):
-    form = await web.get("/login")
-    signed_in = await web.post("/login", data={"key": "k", "csrf": csrf_of(form.text)})
-    assert signed_in.status_code == 303
-    return web
 
 
 def local(at: datetime) -> str:

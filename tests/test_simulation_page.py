@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from web_helpers import csrf_of
 
 from api import simulate_page
 from conftest import serve_api
@@ -34,12 +35,6 @@ FORM = {
 }
 
 
-def csrf_of(text: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', text)
-    assert found is not None
-    return found.group(1)
-
-
 def rows_of(text: str) -> list[list[str]]:
     """The timeline table's rows, as the cells' text."""
     body = text.split('<table id="timeline">', 1)[1].split("</table>", 1)[0]
@@ -54,14 +49,6 @@ def rows_of(text: str) -> list[list[str]]:
 async def web(tmp_path):
     async with serve_api(Settings(data_dir=tmp_path, api_keys="k")) as client:
         yield client
-
-
-@pytest.fixture
-async def browser(web):
-    form = await web.get("/login")
-    signed_in = await web.post("/login", data={"key": "k", "csrf": csrf_of(form.text)})
-    assert signed_in.status_code == 303
-    return web
 
 
 async def simulate(browser, runbook: str = "demo", **fields):

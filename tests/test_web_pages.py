@@ -10,14 +10,11 @@ import uuid
 
 import pytest
 from pydantic import SecretStr
+from web_helpers import csrf_of
 
 AUTH = {"Authorization": "Bearer test-key"}
 XSS = "<script>alert(1)</script>"
 DEMO = {"title": "Checkout latency over 2 s", "severity": "SEV2", "service": "checkout", "runbook": "demo"}
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
 async def sign_in(web, key: str = "test-key", next_path: str | None = None):
