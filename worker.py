@@ -32,6 +32,7 @@ from services.temporal import connect
 from services.validate import validated_directory
 from workflows.feedback import FeedbackWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.scenario_registry import workflow_runner
 from workflows.shift_watch import ShiftWatchWorkflow
 
 log = logging.getLogger("escalate.worker")
@@ -106,6 +107,7 @@ def build_worker(client: Client, settings: Settings, **options) -> EscalationWor
         workflows=[IncidentWorkflow, FeedbackWorkflow, ShiftWatchWorkflow],
         activities=build_activities(settings, notifier, database),
         max_concurrent_activities=slots,
+        workflow_runner=options.pop("workflow_runner", workflow_runner()),
         notifier=notifier,
         **options,
     )

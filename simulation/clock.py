@@ -30,7 +30,8 @@ from temporalio.worker import (
     WorkflowInstanceDetails,
     WorkflowRunner,
 )
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from workflows.scenario_registry import workflow_runner
 
 _GAP = 100_000_000  # 100 ms, in ns: between two timers on the server's clock
 _EXTERNAL = ("signal_workflow", "do_update")
@@ -76,7 +77,7 @@ class VirtualClock(WorkflowRunner):
     """A workflow runner that gives every workflow the simulation's time (see the module)."""
 
     def __init__(self, inner: WorkflowRunner | None = None) -> None:
-        self._inner = inner or SandboxedWorkflowRunner()
+        self._inner = inner or workflow_runner()
         self._lock = threading.Lock()
         self._starts: dict[str, int] = {}  # workflow id -> its first activation's time
         self._latest: dict[str, int] = {}  # workflow id -> the latest time any run of it saw

@@ -42,9 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.sla import SlaClock
     from workflows.vocabulary import Action, Actor, EventKind
 
-# Runbooks are NOT passed through: ScenarioRegistry imports them here, inside the
-# sandbox, afresh for every incident, so a scenario that reads the clock, draws random
-# numbers or does I/O is refused (workflows/scenario_registry.py, docs/runbooks.md).
+# Runbooks are NOT passed through: each incident imports them inside its sandbox, so a
+# scenario that reads the clock, draws random numbers or does I/O is refused (see there).
 REGISTRY = ScenarioRegistry()
 
 FEEDBACK_PATCH = "feedback-requests"
@@ -67,6 +66,7 @@ class IncidentWorkflow:
         self._scenario: asyncio.Future[Any] | None = None
         self._begun = False
         self._runbook: Any = None  # the runbook's scenario and hooks, once run() has begun
+        self._shown: dict[str, object] = {}  # search attributes as last upserted by this run
         self._sla = SlaClock(self._record, self._esc, input.sla, self._publish) if input.sla else None
         if self._sla is not None and input.carried is None:  # a continued run is handed its clocks
             self._sla.begin(workflow.now())
@@ -297,4 +297,4 @@ class IncidentWorkflow:
         await document(self._record, final, archive, archive_start)
 
     def _publish(self) -> None:
-        publish(self._record)
+        publish(self._record, self._shown)

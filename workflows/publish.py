@@ -17,10 +17,17 @@ from workflows.record import IncidentRecord
 
 # Incidents recorded before the flags and responders attributes keep their history.
 SEARCHABLE_PATCH = "flags-and-responders-search-attributes"
+# Incidents recorded before unchanged attributes were left out keep their history.
+CHANGES_PATCH = "upsert-changed-search-attributes"
+_UNSET = object()
 
 
-def publish(record: IncidentRecord) -> None:
-    """Upsert the search attributes and set the current details from ``record``."""
+def publish(record: IncidentRecord, shown: dict[str, object]) -> None:
+    """Upsert the search attributes that changed and set the current details from ``record``.
+
+    ``shown`` holds the values this run last upserted (by attribute name): an unchanged
+    attribute is not sent again, as each upsert is one more event in the history and
+    one more write to the server's visibility store."""
     tier = record.tier
     updates: list[SearchAttributeUpdate[Any]] = [
         contract.STATE.value_set(record.state.value),
@@ -31,7 +38,11 @@ def publish(record: IncidentRecord) -> None:
         updates.append(contract.RESPONDERS.value_set(record.responders()))
     if record.sla is not None:  # only incidents held to targets carry these
         updates.append(contract.SLA_BREACHED.value_set(record.sla.breached))
-    workflow.upsert_search_attributes(updates)
+    fresh = workflow.patched(CHANGES_PATCH)
+    changed = [u for u in updates if not fresh or shown.get(u.key.name, _UNSET) != u.value]
+    if changed:
+        workflow.upsert_search_attributes(changed)
+        shown.update((u.key.name, u.value) for u in changed)
     lines = [f"**{record.state.value}**" + (" (all tiers exhausted)" if record.exhausted else "")]
     if IncidentFlag.RUNBOOK_FAILED in record.flags:
         lines.append("Runbook failed: the plan is walked plainly (see the timeline)")

@@ -1,14 +1,19 @@
 """The runbook registry as the incident workflow sees it: imported inside the sandbox.
 
 Runbook modules are deliberately *not* passed through the Temporal workflow
-sandbox. ``workflows/incident.py`` builds its ``REGISTRY`` here while the
-sandbox loads it, so the registry module (``runbooks``) and every runbook
-module it imports are executed afresh for each incident, under the sandbox's
-restrictions: a scenario that reads the clock, draws random numbers or does
+sandbox: :meth:`ScenarioRegistry.get` imports the registry module (``runbooks``)
+and every runbook module it imports afresh inside each incident's sandbox, under
+its restrictions: a scenario that reads the clock, draws random numbers or does
 I/O raises ``RestrictedWorkflowAccessError``, with a message for the runbook's
-author, instead of silently breaking replay. The ``workflows`` modules the
-runbooks build on (models, primitives) are passed through, as is pydantic, so
-their classes are the same inside and outside the sandbox.
+author, instead of silently breaking replay.
+
+Our own workflow code is pure and replay-tested, and is passed through
+(:func:`workflow_runner`): the sandbox then loads only the runbooks for a new
+incident, not the incident workflow's module with its class and decorators,
+which cost a fifth of the worker's time at intake (docs/performance.md). Under
+the SDK's plain runner (``escalate validate``, which must catch a runbook module
+that fails to load) the workflow module is loaded in the sandbox and the
+runbooks with it, at once.
 
 ``escalate validate`` and the tests run other registries on task queues of
 their own: :func:`registry_on` maps a task queue to a module whose ``REGISTRY``
@@ -27,7 +32,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
-from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
+from temporalio.worker.workflow_sandbox import (
+    RestrictedWorkflowAccessError,
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
 
 if TYPE_CHECKING:
     from workflows.escalation import Escalation
@@ -46,6 +55,8 @@ SHARED = (
     "schedules.oncall",
 )
 DOCS = "docs/runbooks.md, 'Determinism'"
+# Our own packages of pure workflow code: passed through by ``workflow_runner``.
+PURE = ("workflows", "schedules")
 
 _by_task_queue: dict[str, str] = {}
 
@@ -66,12 +77,20 @@ def registry_on(task_queue: str, module: str) -> Iterator[None]:
         _by_task_queue.pop(task_queue, None)
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox the workers run incidents in: our pure packages passed through, the
+    runbooks loaded afresh inside it for every incident (see the module)."""
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PURE))
+
+
 class ScenarioRegistry:
     """``REGISTRY`` of the incident workflow: the sandbox's own copy of the runbooks."""
 
     def __init__(self) -> None:
-        # This runs while the sandbox loads the workflow module, so the imports
-        # below happen inside it: runbook code is loaded, and later runs, there.
+        if not workflow.unsafe.in_sandbox():
+            return  # passed through: each incident imports the runbooks in its sandbox (get)
+        # The sandbox loads the workflow module (the SDK's plain runner): the imports
+        # below happen inside it, so a runbook module that cannot load fails here.
         with workflow.unsafe.imports_passed_through():
             for module in SHARED:
                 __import__(module)
@@ -81,7 +100,8 @@ class ScenarioRegistry:
     def get(self, name: str) -> _Scenario:
         """The runbook called ``name`` from the registry of this incident's task queue."""
         module = _by_task_queue.get(workflow.info().task_queue, SHIPPED)
-        # Already imported at load unless the mapping changed since: then quietly now.
+        # Imported here, inside this incident's sandbox (unless the sandbox loaded it with
+        # the workflow module): quietly, as the first thing the incident does.
         with workflow.unsafe.sandbox_import_notification_policy(
             workflow.SandboxImportNotificationPolicy.SILENT
         ):
