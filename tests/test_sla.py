@@ -133,3 +133,30 @@ async def test_change_the_severity_through_the_api(api):
         "/api/incidents/nosuch/severity", json={"responder": "bob", "severity": "SEV1"}, headers=key
     )
     assert unknown.status_code == 404
+
+
+ALIGNED = SlaPolicy.model_validate(
+    {"name": "demo", "targets": {"SEV2": [{"goal": "acknowledge", "within": "PT20S"}]}}
+)
+
+
+async def test_a_warning_due_just_before_a_tier_timeout_fires_with_it(env, settings, directory, worker):
+    """The demo ladder's 10-second tiers and a 20-second target warned at 50 %: the warning
+    is due a moment before tier 1's timeout (the page came after asking the schedule).
+    Temporal would put the tier's timer off by up to a second behind the warning's, so
+    the warning waits for it: both fire in the same workflow task, at the same instant."""
+    request = IncidentRequest(
+        title="Checkout is failing", severity="SEV2", service="checkout", runbook="demo"
+    )
+    data = prepare(request, REGISTRY, directory, policies={"demo": ALIGNED})
+    handle = await start(env.client, data, settings.task_queue)
+    await env.sleep(timedelta(seconds=25))
+    view = await handle.query(IncidentWorkflow.incident)
+    first, second = view.paged[0], view.paged[1]
+    assert timedelta(seconds=10) <= second.at - first.at < timedelta(seconds=10.5)
+    [warning, _] = [e for e in view.timeline if e.kind == "sla_warning"]
+    start_at = view.timeline[0].at
+    assert first.at > start_at, "tier 1 paged after asking its schedule"
+    assert warning.at == second.at
+    assert warning.at - start_at - timedelta(seconds=10) < timedelta(seconds=1)
+    await handle.terminate("test finished")

@@ -32,6 +32,7 @@ class Paging(Continuity):
         self._rota: dict[int, TierOnCall] = {}  # each tier's latest paging: who, empty, next hand-off
         self._snoozed: datetime | None = None  # the snooze a hold is waiting on
         self.pausing = Pausing(record, on_change)
+        self.ladder_due: datetime | None = None  # when the ladder's current wait times out
 
     async def page(self, *tiers: Tier) -> list[Page]:
         """Page every target of each tier at once; returns as soon as the pages are sent off.
@@ -127,12 +128,14 @@ class Paging(Continuity):
 
     async def _wait(self, done: Callable[[], bool], timeout: timedelta | None, summary: str) -> None:
         self.waiting += 1
+        self.ladder_due = None if timeout is None else workflow.now() + timeout
         try:
             await workflow.wait_condition(
                 lambda: done() or self.escalate_requested, timeout=timeout, timeout_summary=summary
             )
         finally:
             self.waiting -= 1
+            self.ladder_due = None
 
     async def _hold(self, _: timedelta | None) -> str:
         """Hold an acknowledged incident until it is resolved or someone escalates (``.``),

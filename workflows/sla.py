@@ -23,6 +23,15 @@ from workflows.targets import SlaPolicy, SlaState, TargetClock, clocks, next_eve
 from workflows.text import human
 from workflows.vocabulary import Actor, BreachAction, EventKind, Goal
 
+# Incidents opened before the clock waited for the ladder's timer keep their history.
+LADDER_PATCH = "sla-beside-ladder"
+# Temporal keeps a timer task only for a workflow's earliest timer; the next one's task is
+# made when that fires, and a task due sooner than the server's read-ahead (its
+# history.timerProcessorMaxTimeShift, 1 s by default) is put off to the end of it. So a
+# warning due just before a tier's timeout would make the page up to a second late: such
+# a warning waits for the tier's timer instead, and both fire together, the page on time.
+LADDER_WINDOW = timedelta(seconds=1)
+
 
 class SlaClock:
     def __init__(
@@ -34,6 +43,8 @@ class SlaClock:
         self._on_change = on_change
         self._changed = False
         self._seen: tuple[object, ...] = ()
+        self._beside_ladder = False
+        self._due: datetime | None = None  # the next warning or deadline the clock waits for
 
     def begin(self, start: datetime) -> None:
         """Start the clocks, when the incident opens."""
@@ -47,6 +58,7 @@ class SlaClock:
             self._changed = True
 
     async def run(self) -> None:
+        self._beside_ladder = workflow.patched(LADDER_PATCH)
         while self._record.state is not State.RESOLVED:
             state = self._record.sla
             assert state is not None
@@ -54,20 +66,32 @@ class SlaClock:
             now = workflow.now()
             events = next_events(state)
             self._fire(state, [e for e in events if e[0] <= now])
-            later = [at for at, _, _ in events if at > now]
+            due = min((at for at, _, _ in events if at > now), default=None)
+            self._due = due
             self._seen, self._changed = self._progress(), False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._changed or self._progress() != self._seen,
-                    timeout=(min(later) - now) if later else None,
+                    timeout=(wake - now) if (wake := self._beside(due)) else None,
                     timeout_summary="the next SLA warning or deadline",
                 )
         if self._record.sla is not None:
             self._mark_met(self._record.sla)
 
     def _progress(self) -> tuple[object, ...]:
+        """What wakes the clock: the incident's progress, a pause, and (the ladder's timer
+        coming close to the event it waits for) a new time to wake."""
         paused = self._record.sla.paused_since if self._record.sla else None
-        return (self._record.state, self._record.acknowledged_at, len(self._updates()), paused)
+        woken = self._beside(self._due)
+        return (self._record.state, self._record.acknowledged_at, len(self._updates()), paused, woken)
+
+    def _beside(self, due: datetime | None) -> datetime | None:
+        """When to wake for an event ``due`` then: with the ladder's timer if that falls
+        within ``LADDER_WINDOW`` after it (see there), else at ``due``."""
+        ladder = self._esc.ladder_due
+        if due is None or ladder is None or not self._beside_ladder:
+            return due
+        return ladder if due <= ladder <= due + LADDER_WINDOW else due
 
     def _updates(self) -> list[datetime]:
         return [e.at for e in self._record.timeline if e.kind == EventKind.STAKEHOLDER_UPDATE]
