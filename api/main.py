@@ -34,6 +34,7 @@ from services.database import Database
 from services.feedback import FeedbackService
 from services.holds import maintenance_hold
 from services.incidents import IncidentService
+from services.intake import RepeatLog
 from services.maintenance import MaintenanceService
 from services.maintenance_notices import incident_teller
 from services.people import DirectoryService
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             temporal, settings, app.state.directory, REGISTRY, policies=app.state.sla_policies
         )
         app.state.incidents.hold = maintenance_hold(app.state.database)  # maintenance windows
+        intake = app.state.incidents.intake = RepeatLog(app.state.database)  # an alert storm's repeats
+        intake.start(app.state.incidents.forward)
         app.state.reports = ReportService(app.state.database)
         app.state.reviews = ReviewService(app.state.database, app.state.directory.current)
         app.state.maintenance = MaintenanceService(
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_change=lambda schedule_id: tell_shift_watch(app.state.incidents, settings, schedule_id),
         )
         yield
+        await intake.close()
         app.state.maintenance.close()
         app.state.database.dispose()
 

@@ -12,13 +12,14 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from temporalio.client import Client, WorkflowHandle
 
 from runbooks.directory import Directory
 from runbooks.sla_seed import load_policies
 from services.cache import Source
+from services.handles import RPC_TIMEOUT, count_notes, execute, update, view_of
+from services.intake import RepeatLog
 from services.listing import IncidentSummary, summary, visibility_query
 from services.opening import locate, open_or_repeat, prepare, start
 from services.repeats import RepeatCoalescer
@@ -41,9 +42,7 @@ from workflows.pauses import Pause
 from workflows.run_state import IncidentInput
 from workflows.runbook import Registry
 from workflows.targets import SlaPolicy
-from workflows.vocabulary import Action, EventKind
-
-RPC_TIMEOUT = timedelta(seconds=10)
+from workflows.vocabulary import Action
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,7 @@ class IncidentService:
         self._seed_policies = load_policies(settings.sla_file) if policies is None else {}
         self._policies = policies
         self.hold: Hold | None = None  # maintenance windows: set by the API at start
+        self.intake: RepeatLog | None = None  # the storm's fast path: set by the API at start
 
     @property
     def directory(self) -> Directory:
@@ -141,13 +141,20 @@ class IncidentService:
     async def open(self, request: IncidentRequest, idempotency_key: str | None = None) -> Opened:
         """Open an incident, or count a repeat on the open one with its dedup key.
 
-        A retried request with the same ``idempotency_key`` gets the first answer again.
+        A retried request with the same ``idempotency_key`` gets the first answer again. A
+        repeat of an incident known to be open is recorded in the intake log, when there is
+        one, and counted shortly after (``services/intake.py``).
 
         Raises:
             UnknownRunbook, UnknownTarget: the plan cannot be made.
             Unavailable, RetryLater: Temporal cannot take it now.
         """
-        data = await self._held(self._prepare(request, idempotency_key=idempotency_key))
+        data = self._prepare(request, idempotency_key=idempotency_key)
+        if idempotency_key is None and request.dedup_key is not None and self.intake is not None:
+            known = self.intake.known(data.incident.id)
+            if known is not None and await self.intake.record(data):
+                return Opened(known.id, known.state, known.runbook, created=False)
+        data = await self._held(data)
         client = await self.client()
         task_queue = self.settings.task_queue
         with temporal_calls():
@@ -159,8 +166,22 @@ class IncidentService:
                 return Opened(data.incident.id, State.TRIGGERED, data.plan.runbook, created=True)
             else:
                 send = lambda data, count: open_or_repeat(client, data, task_queue, count=count)  # noqa: E731
+                asked = self.intake.asked() if self.intake is not None else 0
                 view, created = await self._repeats.submit(send, data)
+                if self.intake is not None:
+                    self.intake.remember(data.incident.id, view, asked)
         return Opened(view.id, view.state, view.runbook, created)
+
+    async def forward(self, data: IncidentInput, count: int, batch: str) -> IncidentView:
+        """Count ``count`` logged repeats on their incident in one update (id ``batch``), or
+        open it anew if it has been resolved since (the intake log's forwarder)."""
+        data = await self._held(data)
+        client = await self.client()
+        with temporal_calls():
+            view, _ = await open_or_repeat(
+                client, data, self.settings.task_queue, count=count, update_id=batch
+            )
+        return view
 
     async def open_alert(self, request: IncidentRequest, source: str, key: str) -> tuple[IncidentView, bool]:
         """Open an integration's incident or count its alert on the open one (once per ``key``)."""
@@ -187,7 +208,7 @@ class IncidentService:
     async def read(self, incident_id: str) -> IncidentView:
         """The incident as its workflow sees it now, with its whole timeline."""
         handle = await self.locate(incident_id)
-        return await _view(handle)
+        return await view_of(handle)
 
     async def list(
         self,
@@ -231,13 +252,18 @@ class IncidentService:
         person = self.person(body.responder)
         handle = await self.locate(incident_id)
         signed = body.model_copy(update={"name": person.name})
-        return await _update(handle, action, signed, update_id)
+        view = await update(handle, action, signed, update_id)
+        if self.intake is not None and view.state is State.RESOLVED:
+            self.intake.forget(contract.base_id(incident_id))
+        return view
 
     async def resolve_alert(self, base_id: str, body: ResponderAction, update_id: str) -> IncidentView | None:
         """An integration resolves the open incident of its key; None when none is open."""
         handle = (await self.client()).get_workflow_handle(contract.workflow_id(base_id))
+        if self.intake is not None:
+            self.intake.forget(base_id)
         try:
-            return await _execute(handle, Action.RESOLVE, body, update_id)
+            return await execute(handle, Action.RESOLVE, body, update_id)
         except (UnknownIncident, AlreadyResolved):  # none, or its run has ended, or it is closing
             return None
 
@@ -245,50 +271,13 @@ class IncidentService:
         """Add a note to the timeline; returns the view once the note shows on it."""
         self.person(note.author, role="author")
         handle = await self.locate(incident_id)
-        before = _count(await _view(handle), note)
+        before = count_notes(await view_of(handle), note)
         with temporal_calls():
             await handle.signal(contract.ADD_NOTE, note, rpc_timeout=RPC_TIMEOUT)
         # A signal is applied by the next workflow task: read until the note shows.
         for _ in range(50):
-            view = await _view(handle)
-            if _count(view, note) > before:
+            view = await view_of(handle)
+            if count_notes(view, note) > before:
                 break
             await asyncio.sleep(0.1)
         return view
-
-
-async def _view(handle: WorkflowHandle) -> IncidentView:
-    with temporal_calls():
-        return await handle.query(contract.GET_INCIDENT, result_type=IncidentView, rpc_timeout=RPC_TIMEOUT)
-
-
-async def _update(
-    handle: WorkflowHandle, action: Action | str, body: ResponderAction, update_id: str | None
-) -> IncidentView:
-    try:
-        return await _execute(handle, action, body, update_id)
-    except UnknownIncident:
-        # A resolved incident's workflow has completed: updates find no running
-        # execution. Tell the caller why, rather than "not found".
-        view = await _view(handle)
-        raise AlreadyResolved(f"incident already resolved by {view.resolved_by}") from None
-
-
-async def _execute(
-    handle: WorkflowHandle, action: Action | str, body: ResponderAction, update_id: str | None
-) -> IncidentView:
-    with temporal_calls():
-        return await handle.execute_update(
-            str(action), body, id=update_id, result_type=IncidentView, rpc_timeout=RPC_TIMEOUT
-        )
-
-
-def _count(view: IncidentView, note: Note) -> int:
-    return sum(
-        e.kind == EventKind.NOTE and e.actor == note.author and e.detail == note.text for e in view.timeline
-    )
-
-
-def acted_at(view: IncidentView, action: Action) -> datetime | None:
-    """When ``action`` last took effect on the incident (for "Acknowledged by … at …")."""
-    return next((e.at for e in reversed(view.timeline) if e.kind == action.event), None)

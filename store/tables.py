@@ -1,5 +1,6 @@
 """The schema as SQLAlchemy Core tables, mirrored by the migrations (``0001_initial``,
-``0002_schedules``, ``0003_sla``, ``0004_maintenance``, ``0005_sla_policies``, ``0006_drills``).
+``0002_schedules``, ``0003_sla``, ``0004_maintenance``, ``0005_sla_policies``, ``0006_drills``,
+``0007_intake``).
 
 Every timestamp is a :class:`UTCDateTime`: it refuses naive datetimes on the way in and
 always gives back an aware UTC datetime, on PostgreSQL (``timestamptz``) and on SQLite
@@ -236,4 +237,19 @@ sla_policies = sa.Table(
     sa.Column("body", JSON, nullable=False),  # the SlaPolicy, as JSON
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("updated_by", sa.Text, nullable=False),
+)
+
+# Repeats of an open incident's alert, recorded before the API answers and deleted once the
+# incident's workflow has counted them (``services/intake.py``).
+intake = sa.Table(
+    "intake",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.Text, nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("batch", sa.Text, nullable=True),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Index("ix_intake_owner_batch", "owner", "batch"),
+    sa.Index("ix_intake_received_at", "received_at"),
 )

@@ -91,7 +91,7 @@ def test_migrations_run_from_empty_and_again(empty_database_url: str, tmp_path: 
         assert current_revision(engine) is None
         migrate(engine)
         migrate(engine)
-        assert current_revision(engine) == head_revision() == "0006"
+        assert current_revision(engine) == head_revision() == "0007"
         assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()

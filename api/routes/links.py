@@ -17,7 +17,8 @@ from api.errors import status_of
 from api.link_pages import PAGE, refusal, verified
 from api.pages import local_time, render
 from security.links import LinkClaim, LinkSigner
-from services.incidents import IncidentService, acted_at
+from services.handles import acted_at
+from services.incidents import IncidentService
 from workflows.errors import DomainError, UnknownIncident, UnknownResponder
 from workflows.models import IncidentView, Person, ResponderAction
 
