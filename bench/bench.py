@@ -26,12 +26,10 @@ import time
 import uuid
 from pathlib import Path
 
-import aiohttp
-
 from bench.measure import Sampler, percentile, steady, wait_for_files
 from bench.report import report
 from bench.slow_provider import slow_provider
-from bench.stack import DEMO, KEY, QUIET, Stack, open_incident
+from bench.stack import DEMO, QUIET, Stack, open_incident
 from harness.processes import rss_mib
 
 
@@ -90,7 +88,7 @@ async def page_latency(stack: Stack, count: int, rate: float) -> tuple[list[floa
     opened: list[tuple[str, float]] = []
 
     async def one(i: int) -> None:
-        opened.append(await open_incident(stack.http, f"page latency {i}"))
+        opened.append(await open_incident(stack.sender, f"page latency {i}"))
 
     await steady(one, count, rate)
     await wait_for_files(
@@ -107,7 +105,7 @@ async def intake(
 
     async def one(i: int) -> str:
         async with gate:
-            return (await open_incident(stack.http, f"intake {i}", kind))[0]
+            return (await open_incident(stack.sender, f"intake {i}", kind))[0]
 
     started = time.monotonic()
     ids = await asyncio.gather(*(one(i) for i in range(count)))
@@ -141,7 +139,7 @@ async def timer_lateness(
     ids: list[str] = []
 
     async def probe(i: int) -> None:
-        ids.append((await open_incident(stack.http, f"timer probe {i}", DEMO))[0])
+        ids.append((await open_incident(stack.sender, f"timer probe {i}", DEMO))[0])
 
     await steady(probe, probes, rate)
     reports = stack.folder / "reports"
@@ -167,21 +165,16 @@ async def alert_storm(stack: Stack, alerts: int, keys: int, concurrency: int = 3
     they opened, and how long until every one of them is counted on its incident."""
     service = f"storm-{uuid.uuid4().hex[:8]}"
     gate = asyncio.Semaphore(concurrency)
-    url = f"http://127.0.0.1:{stack.api_port}/api/incidents"
-    headers = {"Authorization": f"Bearer {KEY}"}
-    # aiohttp rather than httpx here: the sender shares the two cores with what it measures.
-    connector = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=2)
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
 
-        async def one(i: int) -> None:
-            body = {**QUIET, "title": f"storm alert {i % keys}", "service": service}
-            async with gate, session.post(url, json={**body, "dedup_key": f"{service}-{i % keys}"}) as reply:
-                if reply.status not in (200, 201):
-                    raise RuntimeError(f"alert refused: {reply.status} {await reply.text()}")
+    async def one(i: int) -> None:
+        async with gate:
+            await open_incident(
+                stack.sender, f"storm alert {i % keys}", service=service, dedup_key=f"{service}-{i % keys}"
+            )
 
-        started = time.monotonic()
-        await asyncio.gather(*(one(i) for i in range(alerts)))
-        answered = time.monotonic() - started
+    started = time.monotonic()
+    await asyncio.gather(*(one(i) for i in range(alerts)))
+    answered = time.monotonic() - started
     incidents: list[str] = []
     for _ in range(60):  # visibility is eventually consistent
         found = await stack.http.get("/api/incidents", params={"service": service, "limit": keys + 1})

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench.measure import steady
-from bench.stack import Stack, api_client, open_incident
+from bench.stack import Stack, api_sender, open_incident
 
 DOUBLE = Path(__file__).resolve().parent.parent / "tests" / "sendgrid_double.py"
 
@@ -70,7 +70,7 @@ async def slow_provider(
         port, processes = stack.start_product(
             "sendgrid", "bench-sendgrid", SENDGRID_API_KEY="SG.bench", SENDGRID_HOST=double.url
         )
-        async with api_client(port) as http:
+        async with api_sender(port) as http:
             warm = [await open_incident(http, f"slow provider warm-up {i}") for i in range(3)]
             await _delivered(double, {f"{i}-0001-alice" for i, _ in warm}, timeout=120)
             opened: list[tuple[str, float]] = []
