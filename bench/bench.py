@@ -110,7 +110,7 @@ async def intake(
     started = time.monotonic()
     ids = await asyncio.gather(*(one(i) for i in range(count)))
     # Opened means paged, as for the floor: count until every first email is written.
-    await wait_for_files(stack.outbox, "*-0001-*.json", count, timeout=300, among=set(ids))
+    await wait_for_files(stack.outbox, "*-0001-*.json", count, timeout=max(300, count / 10), among=set(ids))
     return count / (time.monotonic() - started), list(ids)
 
 
