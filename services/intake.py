@@ -41,6 +41,7 @@ ADOPT_AFTER = timedelta(seconds=60)  # a row older than this is taken over from 
 ADOPT_EVERY = 15.0  # seconds between two looks for rows left behind
 IDLE = 1.0  # seconds the forwarder sleeps when the log is empty
 SENDERS = 32  # batches in flight at once
+KNOWN_KEPT = 10_000  # open incidents known at once before the expired ones are dropped
 FORGOTTEN_KEPT = 10_000  # recent resolutions remembered against answers still in flight
 
 # Counts ``count`` repeats of the incident in one update with id ``batch``; its view.
@@ -92,8 +93,10 @@ class RepeatLog:
         if view.state is State.RESOLVED or self._forgotten.get(incident_id, -1) >= asked:
             self._known.pop(incident_id, None)
         else:
-            until = time.monotonic() + self._known_for
-            self._known[incident_id] = Known(view.id, view.state, view.runbook, until)
+            now = time.monotonic()
+            self._known[incident_id] = Known(view.id, view.state, view.runbook, now + self._known_for)
+            if len(self._known) > KNOWN_KEPT:  # keys that went quiet: drop the expired
+                self._known = {key: k for key, k in self._known.items() if k.until >= now}
 
     def forget(self, incident_id: str) -> None:
         """Someone resolved the incident of this dedup id through this process: the next

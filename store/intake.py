@@ -86,11 +86,17 @@ def delivered(bind: Engine | Connection, batch: str) -> int:
 
 def adopt(bind: Engine | Connection, owner: str, received_before: datetime) -> int:
     """Take over the rows other owners received before ``received_before`` and have not
-    delivered (their process is gone, or cannot reach Temporal). Returns how many."""
+    delivered (their process is gone, or cannot reach Temporal), each batch whole: a batch
+    split between two owners would be counted once, with part of its count. Returns how
+    many rows."""
     c = intake.c
+    old = sa.and_(c.owner != owner, c.received_at < received_before)
+    batches = sa.select(c.batch).where(old, c.batch.is_not(None)).distinct()
     with transaction(bind) as conn:
         return conn.execute(
-            sa.update(intake).where(c.owner != owner, c.received_at < received_before).values(owner=owner)
+            sa.update(intake)
+            .where(c.owner != owner, sa.or_(sa.and_(old, c.batch.is_(None)), c.batch.in_(batches)))
+            .values(owner=owner)
         ).rowcount
 
 
