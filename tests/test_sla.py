@@ -136,15 +136,16 @@ async def test_change_the_severity_through_the_api(api):
 
 
 ALIGNED = SlaPolicy.model_validate(
-    {"name": "demo", "targets": {"SEV2": [{"goal": "acknowledge", "within": "PT20S"}]}}
+    {"name": "demo", "warn_at": [0.5], "targets": {"SEV2": [{"goal": "acknowledge", "within": "PT19S"}]}}
 )
 
 
 async def test_a_warning_due_just_before_a_tier_timeout_fires_with_it(env, settings, directory, worker):
-    """The demo ladder's 10-second tiers and a 20-second target warned at 50 %: the warning
-    is due a moment before tier 1's timeout (the page came after asking the schedule).
-    Temporal would put the tier's timer off by up to a second behind the warning's, so
-    the warning waits for it: both fire in the same workflow task, at the same instant."""
+    """The demo ladder's 10-second tiers and a 19-second target warned at 50 %: the warning
+    is due 9.5 s after the start, half a second before tier 1's timeout. Temporal would make
+    the tier's timer task only once the warning's fired, and put it off by up to a second
+    (its timer read-ahead), so the warning waits for the tier's timer and fires with it.
+    The breach, due a second before tier 2's timeout, keeps its own time."""
     request = IncidentRequest(
         title="Checkout is failing", severity="SEV2", service="checkout", runbook="demo"
     )
@@ -152,11 +153,11 @@ async def test_a_warning_due_just_before_a_tier_timeout_fires_with_it(env, setti
     handle = await start(env.client, data, settings.task_queue)
     await env.sleep(timedelta(seconds=25))
     view = await handle.query(IncidentWorkflow.incident)
-    first, second = view.paged[0], view.paged[1]
+    start_at, first, second = view.timeline[0].at, view.paged[0], view.paged[1]
     assert timedelta(seconds=10) <= second.at - first.at < timedelta(seconds=10.5)
-    [warning, _] = [e for e in view.timeline if e.kind == "sla_warning"]
-    start_at = view.timeline[0].at
-    assert first.at > start_at, "tier 1 paged after asking its schedule"
-    assert warning.at == second.at
-    assert warning.at - start_at - timedelta(seconds=10) < timedelta(seconds=1)
+    [warning] = [e for e in view.timeline if e.kind == "sla_warning"]
+    assert warning.at - start_at >= timedelta(seconds=10), "not at 9.5 s: with the tier's timer"
+    assert abs(warning.at - second.at) < timedelta(milliseconds=100)
+    [breach] = [e for e in view.timeline if e.kind == "sla_breached"]
+    assert timedelta(seconds=19) <= breach.at - start_at < timedelta(seconds=19.5)
     await handle.terminate("test finished")

@@ -45,6 +45,7 @@ class SlaClock:
         self._seen: tuple[object, ...] = ()
         self._beside_ladder = False
         self._due: datetime | None = None  # the next warning or deadline the clock waits for
+        self._wake: datetime | None = None  # when its timer fires (``_due``, or the ladder's)
 
     def begin(self, start: datetime) -> None:
         """Start the clocks, when the incident opens."""
@@ -67,12 +68,12 @@ class SlaClock:
             events = next_events(state)
             self._fire(state, [e for e in events if e[0] <= now])
             due = min((at for at, _, _ in events if at > now), default=None)
-            self._due = due
+            self._due, self._wake = due, self._beside(due)
             self._seen, self._changed = self._progress(), False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._changed or self._progress() != self._seen,
-                    timeout=(wake - now) if (wake := self._beside(due)) else None,
+                    timeout=(self._wake - now) if self._wake else None,
                     timeout_summary="the next SLA warning or deadline",
                 )
         if self._record.sla is not None:
@@ -82,8 +83,11 @@ class SlaClock:
         """What wakes the clock: the incident's progress, a pause, and (the ladder's timer
         coming close to the event it waits for) a new time to wake."""
         paused = self._record.sla.paused_since if self._record.sla else None
-        woken = self._beside(self._due)
-        return (self._record.state, self._record.acknowledged_at, len(self._updates()), paused, woken)
+        # Only ever later, to join the ladder's timer: never earlier (the ladder's wait ended),
+        # as that would cancel a timer the server may have fired already.
+        later = self._beside(self._due)
+        moved = later is not None and self._wake is not None and later > self._wake
+        return (self._record.state, self._record.acknowledged_at, len(self._updates()), paused, moved)
 
     def _beside(self, due: datetime | None) -> datetime | None:
         """When to wake for an event ``due`` then: with the ladder's timer if that falls
