@@ -39,7 +39,7 @@ log = logging.getLogger("escalate.intake")
 KNOWN_FOR = 10.0  # seconds a key's incident counts as open after Temporal last said so
 ADOPT_AFTER = timedelta(seconds=60)  # a row older than this is taken over from its owner
 ADOPT_EVERY = 15.0  # seconds between two looks for rows left behind
-IDLE = 1.0  # seconds the forwarder sleeps when the log is empty
+IDLE = 1.0  # seconds the forwarder waits after a failure (and at least when the log is empty)
 SENDERS = 32  # batches in flight at once
 KNOWN_KEPT = 10_000  # open incidents known at once before the expired ones are dropped
 FORGOTTEN_KEPT = 10_000  # recent resolutions remembered against answers still in flight
@@ -159,7 +159,7 @@ class RepeatLog:
                         next_adoption = time.monotonic() + ADOPT_EVERY
                         await self.adopt()
                     batches = await self.database.run(store.claim, self.owner)
-                failed = bool(batches) and await self.forward(forward, batches)
+                failed = bool(batches) and await self._count(forward, batches)
             except Exception as exc:  # the database is away: try again shortly, say so once
                 if not failing:
                     log.warning("intake log: cannot read the log (%s); trying again every %g s", exc, IDLE)
@@ -167,9 +167,9 @@ class RepeatLog:
             failing = failed
             if failed:
                 await asyncio.sleep(IDLE)
-            elif not batches:
+            elif not batches:  # nothing to count until a repeat is logged or rows are adopted
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE)
+                    await asyncio.wait_for(self._wake.wait(), max(next_adoption - time.monotonic(), IDLE))
 
     async def adopt(self) -> int:
         """Take over the rows other processes left uncounted for ``ADOPT_AFTER`` (the
@@ -180,7 +180,7 @@ class RepeatLog:
             self._wake.set()
         return adopted
 
-    async def forward(self, forward: Forward, batches: list[store.Batch]) -> bool:
+    async def _count(self, forward: Forward, batches: list[store.Batch]) -> bool:
         """Count each batch on its incident (one incident's batches in order); True if any
         failed (it stays in the log and is sent again, with the same id)."""
         by_incident: dict[str, list[store.Batch]] = {}
