@@ -40,6 +40,28 @@ def backlog(api) -> int:
     return store.backlog(engine_for(None, api.settings.data_dir))
 
 
+async def openings(api, base: str, count: int, seconds: float = 15.0) -> list[str]:
+    """The ids of the incidents opened for the dedup id ``base``, once there are ``count``
+    (visibility is eventually consistent), or the last ones listed."""
+    ids: list[str] = []
+    for _ in range(int(seconds * 10)):
+        listed = await api.app.state.incidents.list(service=QUIET["service"], limit=50)
+        ids = [r.id for r in listed if r.id.startswith(base)]
+        if len(ids) >= count:
+            break
+        await asyncio.sleep(0.1)
+    return ids
+
+
+async def drained(api, seconds: float = 30.0) -> int:
+    """The intake log's backlog, once it is empty (or the last one read)."""
+    for _ in range(int(seconds * 10)):
+        if (left := backlog(api)) == 0:
+            break
+        await asyncio.sleep(0.1)
+    return left
+
+
 def pages_for(api, incident_id: str) -> list[str]:
     return sorted(p.name for p in (api.settings.data_dir / "outbox").glob(f"{incident_id}-*.json"))
 
@@ -108,13 +130,8 @@ async def test_a_logged_repeat_whose_incident_closed_meanwhile_opens_a_new_one(a
     logged = await api.post("/api/incidents", json={**QUIET, "dedup_key": "elsewhere"})
     assert logged.status_code == 200
 
-    base = first["id"].split("-")[0]
-    for _ in range(150):
-        rows = [r for r in await service.list(service="queue", limit=50) if r.id.startswith(base)]
-        if len(rows) == 2:
-            break
-        await asyncio.sleep(0.1)
-    [new] = [r.id for r in rows if r.id != first["id"]]
+    ids = await openings(api, first["id"].split("-")[0], 2)
+    [new] = [i for i in ids if i != first["id"]]
     view = await view_when(api, new, lambda v: len(v["paged"]) == 2)
     assert [p["person"] for p in view["paged"]] == ["alice", "dave"]
     assert backlog(api) == 0
@@ -129,22 +146,9 @@ async def test_repeats_a_dead_process_left_in_the_log_are_taken_over_and_counted
     with engine.begin() as conn:  # received long enough ago for another process to adopt
         conn.execute(sa.update(intake).values(received_at=utcnow() - timedelta(minutes=5)))
 
-    service = api.app.state.incidents
-    await service.intake.adopt()  # as the forwarder does at start and every 15 s
-    for _ in range(300):
-        if store.backlog(engine) == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert store.backlog(engine) == 0
-    found = [r for r in await service.list(service="queue", limit=50) if r.id.startswith(data.incident.id)]
-    for _ in range(50):
-        if found:
-            break
-        await asyncio.sleep(0.1)
-        found = [
-            r for r in await service.list(service="queue", limit=50) if r.id.startswith(data.incident.id)
-        ]
-    [opened] = found
-    view = await view_when(api, opened.id, lambda v: len(v["paged"]) == 2)
+    await api.app.state.incidents.intake.adopt()  # as the forwarder does at start and every 15 s
+    assert await drained(api) == 0
+    [opened] = await openings(api, data.incident.id, 1)
+    view = await view_when(api, opened, lambda v: len(v["paged"]) == 2)
     assert view["repeats"] == rows - 1
     assert [p["person"] for p in view["paged"]] == ["alice", "dave"]

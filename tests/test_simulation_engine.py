@@ -444,13 +444,22 @@ async def test_a_dst_night_shows_the_wall_clock_jump_with_exact_offsets(sim):
     assert "+40m    Sun 2026-03-08 03:10:00 CDT" in timeline.table()
 
 
-async def test_a_step_after_the_spring_forward_happens_at_its_offset(sim):
-    start = datetime(2026, 3, 8, 1, 0, tzinfo=CHICAGO)  # 01:00 CST, an hour before the jump
+@pytest.mark.parametrize(
+    ("start", "wall"),
+    [
+        pytest.param(
+            datetime(2026, 3, 8, 1, 0, tzinfo=CHICAGO), "04:00 CDT", id="spring-forward"
+        ),  # 01:00 CST
+        # 00:30 CDT; at 02:00 CDT clocks go back to 01:00 CST
+        pytest.param(datetime(2025, 11, 2, 0, 30, tzinfo=CHICAGO), "01:30 CST", id="fall-back"),
+    ],
+)
+async def test_a_step_after_a_dst_change_happens_at_its_offset(sim, start, wall):
     steps = script({"at": "7m", "do": "acknowledge", "by": "tier 1"}, {"at": "2h", "do": "resolve"})
     timeline = await sim.run(Scenario(runbook="default", start=start, zone="America/Chicago", script=steps))
 
     [resolved] = rows(timeline, "resolved")
-    assert (resolved.offset, resolved.at.strftime("%H:%M %Z")) == (timedelta(hours=2), "04:00 CDT")
+    assert (resolved.offset, resolved.at.strftime("%H:%M %Z")) == (timedelta(hours=2), wall)
     assert timeline.totals.time_to_resolve == timedelta(hours=2)
 
 
@@ -469,16 +478,6 @@ async def test_a_ladder_across_the_dst_change_keeps_its_timeouts(sim):
             first_pages.setdefault(row.tier, (row.offset, row.tier, row.at.strftime("%H:%M %Z")))
     assert sorted(first_pages.values()) == expected
     assert [wall for _, _, wall in expected] == ["01:30 CST", "01:40 CST", "01:55 CST", "03:15 CDT"]
-
-
-async def test_a_step_after_the_fall_back_happens_at_its_offset(sim):
-    start = datetime(2025, 11, 2, 0, 30, tzinfo=CHICAGO)  # 00:30 CDT; at 02:00 CDT clocks go to 01:00 CST
-    steps = script({"at": "7m", "do": "acknowledge", "by": "tier 1"}, {"at": "2h", "do": "resolve"})
-    timeline = await sim.run(Scenario(runbook="default", start=start, zone="America/Chicago", script=steps))
-
-    [resolved] = rows(timeline, "resolved")
-    assert (resolved.offset, resolved.at.strftime("%H:%M %Z")) == (timedelta(hours=2), "01:30 CST")
-    assert timeline.totals.time_to_resolve == timedelta(hours=2)
 
 
 # -- back to back -----------------------------------------------------------------------------
