@@ -8,6 +8,7 @@ shown through :func:`safe_url`, which masks the password.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,10 @@ SQLITE_FILE = "escalate.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Held while migrating, so that replicas starting together migrate one after another.
 PG_MIGRATION_LOCK = 0x65736361  # "esca"
+# Alembic's ``op`` and ``context`` are module-wide proxies: two migrations running at once in
+# one process (an API's and its in-process worker's first use of the database) would each
+# replace the other's, so a process migrates one database at a time.
+_MIGRATING = threading.Lock()
 
 
 def database_url(url: str | None, data_dir: Path) -> URL:
@@ -97,7 +102,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema to ``revision`` (idempotent: at head, it does nothing)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-    with engine.begin() as connection:
+    with _MIGRATING, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
         config.attributes["connection"] = connection

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,16 @@ def test_migrations_run_from_empty_and_again(empty_database_url: str, tmp_path: 
         assert current_revision(engine) == head_revision() == "0007"
         assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())
     finally:
+        engine.dispose()
+
+
+def test_databases_migrated_at_once_in_one_process_all_reach_head(tmp_path: Path) -> None:
+    # An API and its in-process worker both open their database on first use, from threads.
+    engines = [engine_for(None, tmp_path / str(n)) for n in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(migrate, engines))
+    assert [current_revision(engine) for engine in engines] == [head_revision()] * 4
+    for engine in engines:
         engine.dispose()
 
 
