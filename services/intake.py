@@ -193,9 +193,9 @@ class RepeatLog:
             nonlocal failures
             async with gate:
                 for batch in found:
-                    data = IncidentInput.model_validate(batch.payload)
                     asked = self.asked()
-                    try:
+                    try:  # a payload that no longer reads (say, after an upgrade) stays, said each time
+                        data = IncidentInput.model_validate(batch.payload)
                         view = await forward(data, len(batch.ids), batch.id)
                         await self.database.run(store.delivered, batch.id)
                     except Exception as exc:
