@@ -100,3 +100,17 @@ def test_the_sandbox_imports_no_file_reading_module_with_the_runbooks():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+async def test_the_shipped_runbooks_load_in_the_sandbox_under_pytest(incidents):
+    """A runbook author's tests run under pytest, whose assertion rewriting reads cached
+    bytecode with open() while it imports: the runbooks still load in each incident's
+    sandbox, and their own scenarios run rather than the plain ladder."""
+    opened = [
+        await incidents.open(runbook, service=service)
+        for runbook, service in [("demo", "checkout"), ("default", "checkout"), (None, "security")] * 2
+    ]
+    await incidents.env.sleep(timedelta(seconds=1))
+    views = [await handle.query(IncidentWorkflow.incident) for handle in opened]
+    assert {view.runbook for view in views} == {"demo", "default", "security-breach"}
+    assert [e.detail for view in views for e in view.timeline if e.kind == "runbook_failed"] == []
