@@ -7,9 +7,12 @@ that continues as new with stakeholder updates (each run saved); and one opened 
 resolved by the Alertmanager integration; named ``feedback-*``, one that asks for
 feedback once resolved, with the feedback workflow's own history; named ``oncall-*``, one
 whose first tier pages whoever a schedule has on call; named ``pause-*``, one that a
-maintenance window pauses mid-tier.
+maintenance window pauses mid-tier; named ``sla-*``, one held to a resolution target
+that warns and breaches.
 ``tests/test_replay.py`` replays them all, so a later change that would break incidents in
-flight fails in CI. ``python -m harness.record_histories NAME...`` records only those named.
+flight fails in CI. ``python -m harness.record_histories NAME...`` records only those named;
+``--prefix P`` saves each under ``P<name>`` (a new set beside the old ones, which must stay:
+they are the incidents recorded by earlier releases).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from workflows import contract
 from workflows.incident import IncidentWorkflow
 from workflows.models import IncidentRequest, ResponderAction
 from workflows.pauses import MaintenanceNotice
+from workflows.targets import SlaPolicy
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "histories"
 
@@ -46,8 +50,9 @@ async def _update(handle: WorkflowHandle, method, responder: str) -> None:
     await accepted.result()
 
 
-async def _save(env: WorkflowEnvironment, handle: WorkflowHandle, name: str) -> None:
+async def _save(env: WorkflowEnvironment, handle: WorkflowHandle, name: str, prefix: str = "") -> None:
     """Every run of the incident, first to last (a continued incident has several)."""
+    name = prefix + name
     histories, run_id = [], handle.first_execution_run_id or handle.result_run_id
     while run_id:
         history = await env.client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
@@ -65,8 +70,8 @@ async def _save(env: WorkflowEnvironment, handle: WorkflowHandle, name: str) -> 
         print(f"saved {name}{suffix}.json ({len(history.events)} events)")
 
 
-async def record(only: set[str]) -> None:
-    """Record every scenario, or those named in ``only``."""
+async def record(only: set[str], prefix: str = "") -> None:
+    """Record every scenario, or those named in ``only``, saved under ``prefix``."""
 
     def wanted(name: str) -> bool:
         return not only or name in only
@@ -94,19 +99,19 @@ async def record(only: set[str]) -> None:
                     await env.sleep(timedelta(seconds=15))
                     await _update(asking, IncidentWorkflow.resolve, "bob")
                     view = await asking.result()
-                    await _save(env, asking, "feedback-demo_resolved_asks_for_feedback")
+                    await _save(env, asking, "feedback-demo_resolved_asks_for_feedback", prefix)
                     await env.sleep(timedelta(minutes=11))
                     feedback_id = contract.feedback_workflow_id(view.id)
                     run_id = (await env.client.get_workflow_handle(feedback_id).describe()).run_id
                     follow_up = env.client.get_workflow_handle(feedback_id, first_execution_run_id=run_id)
                     await env.sleep(timedelta(hours=24))  # the reminder is due at 24 h
-                    await _save(env, follow_up, "feedback-workflow_asked_and_reminded")
+                    await _save(env, follow_up, "feedback-workflow_asked_and_reminded", prefix)
                 if wanted("oncall"):  # the demo's first tier pages the first-line schedule
                     paged = await open_("demo", "SEV2", "checkout")
                     await env.sleep(timedelta(seconds=15))
                     await _update(paged, IncidentWorkflow.resolve, "bob")
                     await paged.result()
-                    await _save(env, paged, "oncall-demo_schedule_then_team_lead_resolved")
+                    await _save(env, paged, "oncall-demo_schedule_then_team_lead_resolved", prefix)
                 if wanted("pause"):  # a maintenance window pauses it mid-tier, then it pages again
                     paused = await open_("default", "SEV2", "checkout")
                     await env.sleep(timedelta(minutes=2))
@@ -122,7 +127,20 @@ async def record(only: set[str]) -> None:
                     await env.sleep(timedelta(minutes=35))
                     await _update(paused, IncidentWorkflow.resolve, "bob")
                     await paused.result()
-                    await _save(env, paused, "pause-default_window_mid_tier_then_resolved")
+                    await _save(env, paused, "pause-default_window_mid_tier_then_resolved", prefix)
+                if wanted("sla"):  # held to a resolution target, its clock beside the ladder
+                    policy = SlaPolicy.model_validate(
+                        {"name": "demo", "targets": {"SEV2": [{"goal": "resolve", "within": "PT2M"}]}}
+                    )
+                    request = IncidentRequest(
+                        title="Recorded incident", severity="SEV2", service="checkout", runbook="demo"
+                    )
+                    data = prepare(request, REGISTRY, directory, policies={"demo": policy})
+                    held = await start(env.client, data, settings.task_queue)
+                    await env.sleep(timedelta(minutes=3))  # warned at 50 % and 80 %, then breached
+                    await _update(held, IncidentWorkflow.resolve, "bob")
+                    await held.result()
+                    await _save(env, held, "sla-demo_warned_breached_resolved", prefix)
                 if not wanted("incidents"):
                     return
                 acked = await open_("default", "SEV2", "checkout")
@@ -131,13 +149,13 @@ async def record(only: set[str]) -> None:
                 await env.sleep(timedelta(minutes=3))
                 await _update(acked, IncidentWorkflow.resolve, "bob")
                 await acked.result()
-                await _save(env, acked, "default_ack_at_tier_two_resolved")
+                await _save(env, acked, "default_ack_at_tier_two_resolved", prefix)
 
                 exhausted = await open_("demo", "SEV3", "checkout")
                 await env.sleep(timedelta(minutes=2))
                 await _update(exhausted, IncidentWorkflow.resolve, "carol")
                 await exhausted.result()
-                await _save(env, exhausted, "demo_exhausted_then_resolved")
+                await _save(env, exhausted, "demo_exhausted_then_resolved", prefix)
 
                 long = await open_(None, "SEV1", "security", history_limit=300)
                 await env.sleep(timedelta(minutes=2))
@@ -146,16 +164,20 @@ async def record(only: set[str]) -> None:
                 latest = env.client.get_workflow_handle(long.id)
                 await _update(latest, IncidentWorkflow.resolve, "heidi")
                 await latest.result()
-                await _save(env, long, "security_breach_continued_as_new")
+                await _save(env, long, "security_breach_continued_as_new", prefix)
 
                 alert = await open_("demo", "SEV2", "checkout", opening_ids=True)
                 await env.sleep(timedelta(seconds=5))
                 await _update(alert, IncidentWorkflow.resolve, "alertmanager")
                 await alert.result()
-                await _save(env, alert, "alert_opening_resolved_by_alertmanager")
+                await _save(env, alert, "alert_opening_resolved_by_alertmanager", prefix)
     finally:
         await env.shutdown()
 
 
 if __name__ == "__main__":
-    asyncio.run(record(set(sys.argv[1:])))
+    names = sys.argv[1:]
+    prefix = ""
+    if names[:1] == ["--prefix"] and len(names) > 1:
+        prefix, names = names[1], names[2:]
+    asyncio.run(record(set(names), prefix))

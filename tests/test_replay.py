@@ -8,7 +8,11 @@ exhausted, continued as new with stakeholder updates, resolved by Alertmanager).
 The ``plan-people-*`` set was recorded once the plan carried only the people it names
 and actions carried the responder's name; the others carry the whole directory. The
 ``feedback-*`` pair: an incident that asks for feedback when resolved, and the feedback
-workflow that asked and reminded; ``oncall-*``: a tier that pages a schedule.
+workflow that asked and reminded; ``oncall-*``: a tier that pages a schedule. The
+``per-patch-*`` set was recorded by the last release that marked each patch on its own,
+``sla-*`` among them (an SLA clock beside the ladder); the ``settled-*`` set
+(``--prefix settled-``) once a new incident marked one patch, the baseline that stands
+for all the earlier ones (``workflows/patches.py``).
 """
 
 import base64
@@ -17,8 +21,16 @@ import re
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowHandle
 
+from conftest import update
+from runbooks import REGISTRY
+from services.opening import prepare, start
 from simulation.replay import history_files, replay
+from workflows import patches
+from workflows.incident import IncidentWorkflow
+from workflows.models import IncidentFlag, IncidentRequest, ResponderAction
+from workflows.targets import SlaPolicy
 
 HISTORIES = history_files([Path(__file__).parent / "histories"])
 
@@ -53,8 +65,9 @@ def test_histories_cover_todays_workflow():
     """Besides the oldest one, histories recorded with every patch of today's workflow,
     across a continue-as-new, and resolved by the intake."""
     texts = {path.stem: path.read_text() for path in HISTORIES}
-    patches = set().union(*(_patches(text) for text in texts.values()))
-    assert {"scenario-journal", "page-delivery-states", "stand-down-emails", "feedback-requests"} <= patches
+    found = set().union(*(_patches(text) for text in texts.values()))
+    assert {"scenario-journal", "page-delivery-states", "stand-down-emails", "feedback-requests"} <= found
+    assert patches.SETTLED | {patches.BASELINE} == found  # every settled id, each alone, and the baseline
     flat = ["".join(text.split()) for text in texts.values()]
     assert any('"workflowType":{"name":"FeedbackWorkflow"}' in text for text in flat)
     assert any(
@@ -63,6 +76,28 @@ def test_histories_cover_todays_workflow():
     assert any("workflowExecutionContinuedAsNewEventAttributes" in text for text in texts.values())
     assert any(b'"responder":"alertmanager"' in _payloads(text) for text in texts.values())
     assert "demo_ack_resolve" in texts  # an incident recorded before any of them
+
+
+async def test_a_new_incident_marks_one_patch_however_many_it_runs(incidents) -> None:
+    """Each patch marker is an event and a search-attribute write on the server: a new
+    incident, held to SLA targets, paging every tier and standing them down, marks only
+    the baseline."""
+    request = IncidentRequest(
+        title="Checkout is failing", severity="SEV2", service="checkout", runbook="demo"
+    )
+    policy = SlaPolicy.model_validate(
+        {"name": "demo", "targets": {"SEV2": [{"goal": "resolve", "within": "PT1H"}]}}
+    )
+    data = prepare(request, REGISTRY, incidents.directory, policies={"demo": policy})
+    handle: WorkflowHandle = await start(incidents.env.client, data, incidents.settings.task_queue)
+    incidents.opened.append(handle)
+    await incidents.env.sleep(90)  # every tier paged in turn, then exhausted
+    await update(handle, IncidentWorkflow.resolve, ResponderAction(responder="bob"))
+    view = await handle.result()
+    assert view.sla is not None and {page.tier for page in view.paged} >= {1, 2}
+    assert IncidentFlag.RUNBOOK_FAILED not in view.flags  # the demo's own scenario ran
+    history = await handle.fetch_history()
+    assert _patches(history.to_json()) == {patches.BASELINE}
 
 
 def _patches(text: str) -> set[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows import journal
+from workflows import journal, patches
 from workflows.delivery import Mailer
 from workflows.journal import Journal, Step
 from workflows.models import NotificationKind, State
@@ -25,8 +25,6 @@ from workflows.run_state import Carried, JournalState, LadderPosition, Periodic
 ZERO = timedelta(0)
 # A resumed wait whose time ran out during the hand-over still takes one timer tick.
 DUE = timedelta(milliseconds=1)
-# Incidents started before the journal existed continue as new the old way (replay).
-JOURNAL_PATCH = "scenario-journal"
 
 
 class Continuity:
@@ -57,7 +55,7 @@ class Continuity:
         self, run: Callable[[Any], Coroutine[Any, Any, None]], state: JournalState | None = None
     ) -> asyncio.Future[None]:
         """Run the runbook's scenario, journaled so that it can continue as new anywhere."""
-        self._journal = Journal(state) if workflow.patched(JOURNAL_PATCH) else None
+        self._journal = Journal(state) if patches.patched(patches.JOURNAL) else None
 
         async def scenario() -> None:
             if self._journal is not None:

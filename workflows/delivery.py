@@ -20,16 +20,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
-from workflows import contract
+from workflows import contract, patches
 from workflows.activity_models import Notification
 from workflows.models import Delivery, IncidentFlag, NotificationKind, Page, Person, Tier, TierRef
 from workflows.record import IncidentRecord
 from workflows.vocabulary import Actor, EventKind
-
-# Workflows started before delivery states existed keep the single activity call
-# they were recorded with (replay); new ones take the two-step path below.
-DELIVERY_PATCH = "page-delivery-states"
-STAND_DOWN_PATCH = "stand-down-emails"
 
 # Retries on throttling and outages; a message SendGrid refuses for good is final.
 EMAIL_RETRY = RetryPolicy(
@@ -94,7 +89,7 @@ class Mailer:
 
     def stand_down(self, kind: NotificationKind, people: Sequence[Person], message: str) -> None:
         """Tell people who were paged (and, on resolution, stakeholders) they can stand down."""
-        if not people or not workflow.patched(STAND_DOWN_PATCH):
+        if not people or not patches.patched(patches.STAND_DOWN):
             return
         for person in people:
             self.send(kind, person, None, message)

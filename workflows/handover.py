@@ -13,6 +13,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from workflows import patches
 from workflows.escalation import Escalation
 from workflows.publish import document
 from workflows.record import IncidentRecord
@@ -22,7 +23,6 @@ from workflows.vocabulary import Actor, EventKind
 # Continue as new past this many events even if the server has not suggested it
 # yet (it suggests at 4,096 events or 4 MB); the hard limit is 51,200.
 HISTORY_LIMIT = 10_000
-ARCHIVE_PATCH = "timeline-archive"
 
 
 def should_continue(input: IncidentInput, esc: Escalation, scenario: asyncio.Future[Any] | None) -> bool:
@@ -42,7 +42,7 @@ async def continue_as_new(input: IncidentInput, record: IncidentRecord, esc: Esc
         Actor.RUNBOOK,
         f"history at {workflow.info().get_current_history_length()} events; continuing in a new run",
     )
-    if workflow.patched(ARCHIVE_PATCH):
+    if patches.patched(patches.ARCHIVE):
         moved, start = record.compact()
         if moved:
             await document(record, archive=moved, archive_start=start)

@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import contract
+    from workflows import contract, patches
     from workflows.errors import AlreadyResolved, NothingToEscalate, check, rejected
     from workflows.escalation import Escalation
     from workflows.failures import failure_site
@@ -45,8 +45,6 @@ with workflow.unsafe.imports_passed_through():
 # Runbooks are NOT passed through: each incident imports them inside its sandbox, so a
 # scenario that reads the clock, draws random numbers or does I/O is refused (see there).
 REGISTRY = ScenarioRegistry()
-
-FEEDBACK_PATCH = "feedback-requests"
 
 
 @workflow.defn(name=contract.WORKFLOW_NAME)
@@ -98,7 +96,7 @@ class IncidentWorkflow:
             await clock  # ends at the resolution, with the targets it met
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._document(final=True)
-        if input.feedback_delay is not None and workflow.patched(FEEDBACK_PATCH):
+        if input.feedback_delay is not None and patches.patched(patches.FEEDBACK):
             await request_feedback(self._record.view(), self._record.people_told(), input.feedback_delay)
         return self._record.view()
 

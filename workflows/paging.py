@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from workflows import rota
+from workflows import patches, rota
 from workflows.continuity import DUE, Continuity
-from workflows.delivery import DELIVERY_PATCH
 from workflows.models import Delivery, NotificationKind, OnHandoff, Page, Person, State, Tier
 from workflows.pausing import Pausing
 from workflows.record import IncidentRecord
@@ -100,7 +99,7 @@ class Paging(Continuity):
         self, tier: Tier, people: Sequence[Person], state: TierOnCall | None = None
     ) -> list[Page]:
         now = workflow.now()
-        tracked = workflow.patched(DELIVERY_PATCH)
+        tracked = patches.patched(patches.DELIVERY)
         pages = []
         for person in people:
             page = self._record.mark_paged(person, tier, now, Delivery.SENDING if tracked else None)

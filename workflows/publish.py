@@ -10,15 +10,11 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
-from workflows import contract
+from workflows import contract, patches
 from workflows.activity_models import DocumentRequest
 from workflows.models import IncidentFlag, TimelineEntry
 from workflows.record import IncidentRecord
 
-# Incidents recorded before the flags and responders attributes keep their history.
-SEARCHABLE_PATCH = "flags-and-responders-search-attributes"
-# Incidents recorded before unchanged attributes were left out keep their history.
-CHANGES_PATCH = "upsert-changed-search-attributes"
 _UNSET = object()
 
 
@@ -33,12 +29,12 @@ def publish(record: IncidentRecord, shown: dict[str, object]) -> None:
         contract.STATE.value_set(record.state.value),
         contract.TIER.value_set(tier.number if tier else 0),
     ]
-    if workflow.patched(SEARCHABLE_PATCH):
+    if patches.patched(patches.SEARCHABLE):
         updates.append(contract.FLAGS.value_set([f.value for f in sorted(record.flags)]))
         updates.append(contract.RESPONDERS.value_set(record.responders()))
     if record.sla is not None:  # only incidents held to targets carry these
         updates.append(contract.SLA_BREACHED.value_set(record.sla.breached))
-    fresh = workflow.patched(CHANGES_PATCH)
+    fresh = patches.patched(patches.CHANGES)
     changed = [u for u in updates if not fresh or shown.get(u.key.name, _UNSET) != u.value]
     if changed:
         workflow.upsert_search_attributes(changed)

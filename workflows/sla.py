@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
+from workflows import patches
 from workflows.escalation import Escalation
 from workflows.models import IncidentFlag, NotificationKind, Severity, State, Tier
 from workflows.record import IncidentRecord
@@ -23,8 +24,6 @@ from workflows.targets import SlaPolicy, SlaState, TargetClock, clocks, next_eve
 from workflows.text import human
 from workflows.vocabulary import Actor, BreachAction, EventKind, Goal
 
-# Incidents opened before the clock waited for the ladder's timer keep their history.
-LADDER_PATCH = "sla-beside-ladder"
 # Temporal keeps a timer task only for a workflow's earliest timer; the next one's task is
 # made when that fires, and a task due sooner than the server's read-ahead (its
 # history.timerProcessorMaxTimeShift, 1 s by default) is put off to the end of it. So a
@@ -59,7 +58,7 @@ class SlaClock:
             self._changed = True
 
     async def run(self) -> None:
-        self._beside_ladder = workflow.patched(LADDER_PATCH)
+        self._beside_ladder = patches.patched(patches.LADDER)
         while self._record.state is not State.RESOLVED:
             state = self._record.sla
             assert state is not None
